@@ -1,0 +1,1118 @@
+//! Embedded vendor manifests (`tools/*.toml`) → validated tool specs.
+//!
+//! A manifest is the whole documented surface of one vendor: its base URL, its
+//! envelope, its error hints and one `[[tool]]` per documented route. Everything
+//! here is checked when the catalog loads, at startup and in tests, so a bad
+//! manifest never reaches a client.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+use rmcp::model::{JsonObject, Tool, ToolAnnotations};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use crate::vendors;
+
+/// Longest tool name clients accept (Gemini, Claude API).
+pub const MAX_TOOL_NAME: usize = 64;
+
+#[derive(Debug, thiserror::Error)]
+#[error("manifest {vendor}: {message}")]
+pub struct CatalogError {
+    pub vendor: String,
+    pub message: String,
+}
+
+fn err(vendor: &str, message: impl Into<String>) -> CatalogError {
+    CatalogError {
+        vendor: vendor.to_string(),
+        message: message.into(),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Manifest file format
+// ---------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Manifest {
+    vendor: VendorManifest,
+    #[serde(default)]
+    groups: BTreeMap<String, GroupManifest>,
+    #[serde(default)]
+    params: BTreeMap<String, ParamManifest>,
+    #[serde(rename = "tool")]
+    tools: Vec<ToolManifest>,
+    #[serde(default, rename = "resource")]
+    resources: Vec<ResourceManifest>,
+    /// Documented routes that are not tools because the adapter drives them
+    /// (e.g. a login endpoint), each with the reason.
+    #[serde(default, rename = "internal_route")]
+    internal_routes: Vec<InternalRoute>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VendorManifest {
+    name: String,
+    title: String,
+    doc: String,
+    /// The documented base URL; `None` when the vendor publishes none.
+    base_url: Option<String>,
+    base_url_env: String,
+    instructions: String,
+    #[serde(default, rename = "refused_host")]
+    refused_hosts: Vec<RefusedHost>,
+    #[serde(default)]
+    envelope: Envelope,
+    #[serde(default, rename = "error")]
+    errors: Vec<ErrorRule>,
+}
+
+/// A group is either a one-line description or a table with more settings.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum GroupManifest {
+    Description(String),
+    Full {
+        description: String,
+        /// Privileged groups are served only when named in `--tools`.
+        #[serde(default)]
+        privileged: bool,
+    },
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefusedHost {
+    pub host: String,
+    /// The vendor's own rule, quoted in the startup error.
+    pub rule: String,
+}
+
+/// Where the vendor puts things in its JSON responses, as JSON pointers.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Envelope {
+    #[serde(default)]
+    pub request_id: Vec<String>,
+    #[serde(default)]
+    pub error_code: Vec<String>,
+    #[serde(default)]
+    pub error_message: Vec<String>,
+    /// Extra error fields worth passing on (details, recommendation, ...).
+    #[serde(default)]
+    pub error_details: Vec<String>,
+    /// A boolean that, when `false`, marks a failure even on HTTP 2xx.
+    #[serde(default)]
+    pub success_flag: Option<String>,
+    #[serde(default)]
+    pub pagination: Option<String>,
+    /// Where a list response keeps its items (default `/data`).
+    #[serde(default)]
+    pub items: Option<String>,
+}
+
+/// One hint of the vendor's troubleshooting advice. Every rule whose
+/// conditions match an error contributes its hint, in manifest order.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorRule {
+    #[serde(default)]
+    pub status: Option<u16>,
+    #[serde(default)]
+    pub code: Option<String>,
+    /// Only for calls that used the agency-client route (`true`) or not (`false`).
+    #[serde(default)]
+    pub agency: Option<bool>,
+    /// Only for these tools.
+    #[serde(default)]
+    pub tools: Vec<String>,
+    pub hint: String,
+    /// The vendor documents this status as a normal answer, not a failure.
+    #[serde(default)]
+    pub not_an_error: bool,
+}
+
+// No `deny_unknown_fields`: serde can't combine it with `flatten`;
+// `check_param` allows only known JSON Schema keywords instead.
+#[derive(Debug, Clone, Deserialize)]
+struct ParamManifest {
+    /// Argument name when it differs from the table key.
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(rename = "in")]
+    location: Location,
+    #[serde(default)]
+    required: bool,
+    description: String,
+    /// The rest is JSON Schema for the argument (type, bounds, enum, ...).
+    #[serde(flatten)]
+    schema: Map<String, Value>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Location {
+    /// A `{placeholder}` of the path template.
+    Path,
+    /// A query-string parameter of the same name.
+    Query,
+    /// A field of the JSON body of the same name.
+    Body,
+    /// An object whose fields become the JSON body (for undocumented bodies).
+    BodyObject,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ToolManifest {
+    name: String,
+    title: String,
+    group: String,
+    description: String,
+    method: String,
+    path: String,
+    #[serde(default)]
+    agency_path: Option<String>,
+    #[serde(default)]
+    scope: Option<String>,
+    /// Shared parameters (keys of `[params]`) this tool takes.
+    #[serde(default, rename = "use")]
+    uses: Vec<String>,
+    /// Parameters of this tool only.
+    #[serde(default)]
+    params: BTreeMap<String, ParamManifest>,
+    /// Arguments required by this tool even though their shared definition is optional.
+    #[serde(default)]
+    required: Vec<String>,
+    /// Fixed query parameters the route always carries (e.g. `purge=true`).
+    #[serde(default)]
+    query_const: BTreeMap<String, String>,
+    /// At least one body argument must be given (PATCH-style updates).
+    #[serde(default)]
+    body_required: bool,
+    #[serde(default)]
+    read_only: Option<bool>,
+    #[serde(default)]
+    destructive: Option<bool>,
+    #[serde(default)]
+    idempotent: Option<bool>,
+    #[serde(default)]
+    confirm: Option<ConfirmKind>,
+    /// What personal data results can hold; makes the tool `sensitive`.
+    #[serde(default)]
+    privacy: Option<String>,
+    /// Results carry text written by third parties.
+    #[serde(default)]
+    untrusted: bool,
+    /// `false`: the route needs no credentials (they are still sent when set).
+    #[serde(default = "yes")]
+    auth: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConfirmKind {
+    /// Contacts a person (a DM, a reply).
+    Send,
+    /// An irreversible action on many records.
+    Bulk,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceManifest {
+    pub uri: String,
+    pub name: String,
+    pub title: String,
+    pub description: String,
+    /// The read-only, argument-free tool whose result is the resource's content.
+    pub tool: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InternalRoute {
+    pub method: String,
+    pub path: String,
+    pub reason: String,
+}
+
+// ---------------------------------------------------------------------------
+// Runtime specs
+// ---------------------------------------------------------------------------
+
+/// One vendor as its manifest describes it.
+#[derive(Debug)]
+pub struct VendorSpec {
+    pub name: String,
+    pub title: String,
+    pub doc: String,
+    pub base_url: Option<String>,
+    pub base_url_env: String,
+    pub instructions: String,
+    pub refused_hosts: Vec<RefusedHost>,
+    pub envelope: Envelope,
+    pub errors: Vec<ErrorRule>,
+    pub groups: BTreeMap<String, GroupSpec>,
+    pub resources: Vec<ResourceManifest>,
+    pub internal_routes: Vec<InternalRoute>,
+}
+
+#[derive(Debug, Clone)]
+pub struct GroupSpec {
+    pub description: String,
+    pub privileged: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+    Put,
+    Patch,
+    Delete,
+}
+
+impl Method {
+    fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "GET" => Self::Get,
+            "POST" => Self::Post,
+            "PUT" => Self::Put,
+            "PATCH" => Self::Patch,
+            "DELETE" => Self::Delete,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Get => "GET",
+            Self::Post => "POST",
+            Self::Put => "PUT",
+            Self::Patch => "PATCH",
+            Self::Delete => "DELETE",
+        }
+    }
+}
+
+/// A path template split into literal text and `{placeholders}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathTemplate {
+    pub raw: String,
+    pub parts: Vec<PathPart>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PathPart {
+    Literal(String),
+    Param(String),
+}
+
+impl PathTemplate {
+    fn parse(raw: &str) -> Result<Self, String> {
+        if !raw.is_empty() && !raw.starts_with('/') {
+            return Err(format!(
+                "path {raw:?} must start with '/' (or be empty for the base URL)"
+            ));
+        }
+        let mut parts = Vec::new();
+        let mut rest = raw;
+        while let Some(open) = rest.find('{') {
+            let (literal, tail) = rest.split_at(open);
+            let Some(close) = tail.find('}') else {
+                return Err(format!("path {raw:?} has an unclosed '{{'"));
+            };
+            let name = &tail[1..close];
+            if name.is_empty()
+                || !name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c == '_' || c.is_ascii_digit())
+            {
+                return Err(format!(
+                    "path {raw:?}: placeholder {{{name}}} must be snake_case"
+                ));
+            }
+            if !literal.is_empty() {
+                parts.push(PathPart::Literal(literal.to_string()));
+            }
+            parts.push(PathPart::Param(name.to_string()));
+            rest = &tail[close + 1..];
+        }
+        if !rest.is_empty() {
+            parts.push(PathPart::Literal(rest.to_string()));
+        }
+        for part in &parts {
+            if let PathPart::Literal(text) = part {
+                let ok = text
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '-' | '_' | '.' | ':'));
+                if !ok || text.contains("//") || text.split('/').any(|s| s == "." || s == "..") {
+                    return Err(format!("path {raw:?} has unsafe literal text {text:?}"));
+                }
+            }
+        }
+        Ok(Self {
+            raw: raw.to_string(),
+            parts,
+        })
+    }
+
+    pub fn params(&self) -> impl Iterator<Item = &str> {
+        self.parts.iter().filter_map(|p| match p {
+            PathPart::Param(name) => Some(name.as_str()),
+            PathPart::Literal(_) => None,
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Param {
+    pub name: String,
+    pub location: Location,
+    pub required: bool,
+}
+
+/// Everything the pipeline needs to know about one tool.
+#[derive(Debug)]
+pub struct ToolSpec {
+    pub name: String,
+    pub vendor: String,
+    pub group: String,
+    pub title: String,
+    pub description: String,
+    pub method: Method,
+    pub path: PathTemplate,
+    pub agency_path: Option<PathTemplate>,
+    pub scope: Option<String>,
+    pub params: Vec<Param>,
+    pub query_const: Vec<(String, String)>,
+    pub body_required: bool,
+    pub read_only: bool,
+    pub destructive: bool,
+    pub idempotent: bool,
+    pub confirm: Option<ConfirmKind>,
+    pub privacy: Option<String>,
+    pub untrusted: bool,
+    pub auth: bool,
+    pub input_schema: Arc<JsonObject>,
+    pub validator: jsonschema::Validator,
+}
+
+impl ToolSpec {
+    pub fn sensitive(&self) -> bool {
+        self.privacy.is_some()
+    }
+
+    /// `vendor:group`, the name `--tools` and `--exclude-tools` accept for the group.
+    pub fn group_id(&self) -> String {
+        format!("{}:{}", self.vendor, self.group)
+    }
+
+    pub fn param(&self, name: &str) -> Option<&Param> {
+        self.params.iter().find(|p| p.name == name)
+    }
+
+    /// The MCP tool definition served in `tools/list`.
+    pub fn to_tool(&self) -> Tool {
+        let annotations = ToolAnnotations::new()
+            .read_only(self.read_only)
+            .destructive(self.destructive)
+            .idempotent(self.idempotent)
+            .open_world(true);
+        Tool::new(
+            self.name.clone(),
+            self.description.clone(),
+            self.input_schema.clone(),
+        )
+        .with_title(self.title.clone())
+        .with_annotations(annotations)
+    }
+
+    /// The row `leads-mcp tools --json` prints for this tool.
+    pub fn summary(&self) -> Value {
+        json!({
+            "name": self.name,
+            "vendor": self.vendor,
+            "group": self.group_id(),
+            "title": self.title,
+            "method": self.method.as_str(),
+            "path": self.path.raw,
+            "agency_path": self.agency_path.as_ref().map(|p| p.raw.clone()),
+            "scope": self.scope,
+            "read_only": self.read_only,
+            "destructive": self.destructive,
+            "confirm": self.confirm,
+            "sensitive": self.sensitive(),
+        })
+    }
+}
+
+/// All vendors and tools the binary knows, before any selection.
+#[derive(Debug)]
+pub struct Catalog {
+    pub vendors: Vec<Arc<VendorSpec>>,
+    pub tools: Vec<Arc<ToolSpec>>,
+}
+
+impl Catalog {
+    /// Loads and validates every embedded manifest.
+    pub fn load() -> Result<Self, CatalogError> {
+        Self::from_sources(vendors::REGISTRY.iter().map(|v| (v.name, v.manifest)))
+    }
+
+    pub fn from_sources<'a>(
+        sources: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Self, CatalogError> {
+        let mut vendors = Vec::new();
+        let mut tools = Vec::new();
+        let mut names = BTreeSet::new();
+        for (expected, text) in sources {
+            let manifest: Manifest =
+                toml::from_str(text).map_err(|e| err(expected, format!("not valid: {e}")))?;
+            let (vendor, vendor_tools) = build_vendor(expected, manifest)?;
+            for tool in &vendor_tools {
+                if !names.insert(tool.name.clone()) {
+                    return Err(err(
+                        expected,
+                        format!("tool {} is defined twice", tool.name),
+                    ));
+                }
+            }
+            vendors.push(Arc::new(vendor));
+            tools.extend(vendor_tools.into_iter().map(Arc::new));
+        }
+        Ok(Self { vendors, tools })
+    }
+
+    pub fn vendor(&self, name: &str) -> Option<&Arc<VendorSpec>> {
+        self.vendors.iter().find(|v| v.name == name)
+    }
+
+    pub fn tool(&self, name: &str) -> Option<&Arc<ToolSpec>> {
+        self.tools.iter().find(|t| t.name == name)
+    }
+}
+
+fn build_vendor(expected: &str, m: Manifest) -> Result<(VendorSpec, Vec<ToolSpec>), CatalogError> {
+    let v = &m.vendor;
+    if v.name != expected {
+        return Err(err(expected, format!("vendor.name is {:?}", v.name)));
+    }
+    let mut groups = BTreeMap::new();
+    for (name, group) in m.groups {
+        let spec = match group {
+            GroupManifest::Description(description) => GroupSpec {
+                description,
+                privileged: false,
+            },
+            GroupManifest::Full {
+                description,
+                privileged,
+            } => GroupSpec {
+                description,
+                privileged,
+            },
+        };
+        groups.insert(name, spec);
+    }
+    let mut tools = Vec::new();
+    for t in &m.tools {
+        let tool = build_tool(&v.name, t, &m.params, &groups)
+            .map_err(|e| err(expected, format!("tool {}: {e}", t.name)))?;
+        tools.push(tool);
+    }
+    for rule in &v.errors {
+        for name in &rule.tools {
+            if !tools.iter().any(|t| &t.name == name) {
+                return Err(err(
+                    expected,
+                    format!("error rule names unknown tool {name}"),
+                ));
+            }
+        }
+    }
+    for r in &m.resources {
+        let Some(tool) = tools.iter().find(|t| t.name == r.tool) else {
+            return Err(err(
+                expected,
+                format!("resource {} names unknown tool {}", r.uri, r.tool),
+            ));
+        };
+        if !tool.read_only || tool.params.iter().any(|p| p.required) {
+            return Err(err(
+                expected,
+                format!(
+                    "resource {}: tool {} must be read-only and need no arguments",
+                    r.uri, r.tool
+                ),
+            ));
+        }
+        if !r.uri.starts_with(&format!("{}://", v.name)) {
+            return Err(err(
+                expected,
+                format!("resource {} must use the {}:// scheme", r.uri, v.name),
+            ));
+        }
+    }
+    let spec = VendorSpec {
+        name: v.name.clone(),
+        title: v.title.clone(),
+        doc: v.doc.clone(),
+        base_url: v.base_url.clone(),
+        base_url_env: v.base_url_env.clone(),
+        instructions: v.instructions.trim().to_string(),
+        refused_hosts: v.refused_hosts.clone(),
+        envelope: v.envelope.clone(),
+        errors: v.errors.clone(),
+        groups,
+        resources: m.resources,
+        internal_routes: m.internal_routes,
+    };
+    Ok((spec, tools))
+}
+
+fn build_tool(
+    vendor: &str,
+    t: &ToolManifest,
+    shared: &BTreeMap<String, ParamManifest>,
+    groups: &BTreeMap<String, GroupSpec>,
+) -> Result<ToolSpec, String> {
+    check_tool_name(vendor, &t.name)?;
+    if !groups.contains_key(&t.group) {
+        return Err(format!("group {:?} is not declared in [groups]", t.group));
+    }
+    if t.description.trim().is_empty() || t.title.trim().is_empty() {
+        return Err("title and description must not be empty".into());
+    }
+    let method = Method::parse(&t.method).ok_or_else(|| format!("unknown method {}", t.method))?;
+    let path = PathTemplate::parse(&t.path)?;
+    let agency_path = t
+        .agency_path
+        .as_deref()
+        .map(PathTemplate::parse)
+        .transpose()?;
+
+    // Collect the arguments: shared ones first, in the order `use` lists them.
+    let mut defs: Vec<(String, ParamManifest)> = Vec::new();
+    for key in &t.uses {
+        let def = shared
+            .get(key)
+            .ok_or_else(|| format!("uses unknown shared param {key:?}"))?;
+        let name = def.name.clone().unwrap_or_else(|| key.clone());
+        defs.push((name, def.clone()));
+    }
+    for (key, def) in &t.params {
+        let name = def.name.clone().unwrap_or_else(|| key.clone());
+        defs.push((name, def.clone()));
+    }
+    let mut seen = BTreeSet::new();
+    for (name, _) in &defs {
+        if !seen.insert(name.clone()) {
+            return Err(format!("argument {name:?} is declared twice"));
+        }
+    }
+    for name in &t.required {
+        if !seen.contains(name) {
+            return Err(format!("`required` names unknown argument {name:?}"));
+        }
+    }
+
+    let mut params = Vec::new();
+    let mut properties = Map::new();
+    let mut required = Vec::new();
+    for (name, def) in &defs {
+        let is_required = def.required || t.required.contains(name);
+        check_param(name, def, is_required)?;
+        let mut schema = def.schema.clone();
+        schema.insert("description".into(), Value::String(def.description.clone()));
+        properties.insert(name.clone(), Value::Object(schema));
+        if is_required {
+            required.push(Value::String(name.clone()));
+        }
+        params.push(Param {
+            name: name.clone(),
+            location: def.location,
+            required: is_required,
+        });
+    }
+
+    check_routes(&path, agency_path.as_ref(), &params)?;
+    if params
+        .iter()
+        .filter(|p| p.location == Location::BodyObject)
+        .count()
+        > 1
+    {
+        return Err("at most one body_object argument".into());
+    }
+    let has_body = params
+        .iter()
+        .any(|p| matches!(p.location, Location::Body | Location::BodyObject));
+    if t.body_required && !has_body {
+        return Err("body_required without body arguments".into());
+    }
+    if has_body && method == Method::Get {
+        return Err("GET routes take no body".into());
+    }
+
+    // Annotations: GET is read-only; DELETE is destructive; the manifest may
+    // only make a tool more careful than its method suggests, or mark a
+    // documented read (e.g. a POST search) as read-only.
+    let read_only = match (method, t.read_only) {
+        (Method::Get, Some(false)) => {
+            return Err("a GET tool cannot be marked read_only = false".into());
+        }
+        (Method::Get, _) => true,
+        (_, Some(v)) => v,
+        _ => false,
+    };
+    let destructive = match (method, t.destructive) {
+        (Method::Delete, Some(false)) => {
+            return Err("a DELETE tool cannot be marked destructive = false".into());
+        }
+        (_, Some(v)) => v,
+        (m, None) => m == Method::Delete,
+    };
+    if read_only && (destructive || t.confirm.is_some()) {
+        return Err("a read-only tool cannot be destructive or need confirmation".into());
+    }
+    let idempotent = t
+        .idempotent
+        .unwrap_or(matches!(method, Method::Get | Method::Put | Method::Delete));
+
+    let mut schema = Map::new();
+    schema.insert("type".into(), json!("object"));
+    schema.insert("properties".into(), Value::Object(properties));
+    if !required.is_empty() {
+        schema.insert("required".into(), Value::Array(required));
+    }
+    schema.insert("additionalProperties".into(), Value::Bool(false));
+    let validator = jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft7)
+        .should_validate_formats(true)
+        // Draft 7 has no `uuid` format; ids like LeadPanther's clientId need one.
+        .with_format("uuid", is_uuid)
+        .build(&Value::Object(schema.clone()))
+        .map_err(|e| format!("input schema is not valid JSON Schema: {e}"))?;
+
+    Ok(ToolSpec {
+        name: t.name.clone(),
+        vendor: vendor.to_string(),
+        group: t.group.clone(),
+        title: t.title.clone(),
+        description: t.description.trim().to_string(),
+        method,
+        path,
+        agency_path,
+        scope: t.scope.clone(),
+        params,
+        query_const: t.query_const.clone().into_iter().collect(),
+        body_required: t.body_required,
+        read_only,
+        destructive,
+        idempotent,
+        confirm: t.confirm,
+        privacy: t.privacy.clone(),
+        untrusted: t.untrusted,
+        auth: t.auth,
+        input_schema: Arc::new(schema),
+        validator,
+    })
+}
+
+fn is_uuid(s: &str) -> bool {
+    let groups: Vec<&str> = s.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, n)| g.len() == n && g.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
+fn check_tool_name(vendor: &str, name: &str) -> Result<(), String> {
+    let prefix = format!("{vendor}_");
+    let words: Vec<&str> = name
+        .strip_prefix(&prefix)
+        .unwrap_or("")
+        .split('_')
+        .collect();
+    let snake = name
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if !name.starts_with(&prefix) || words.len() < 2 || words.iter().any(|w| w.is_empty()) || !snake
+    {
+        return Err(format!("name must be {vendor}_<verb>_<noun> in snake_case"));
+    }
+    if name.len() > MAX_TOOL_NAME {
+        return Err(format!("name is longer than {MAX_TOOL_NAME} characters"));
+    }
+    Ok(())
+}
+
+/// The JSON Schema keywords an argument may use: draft-07, and portable.
+const SCHEMA_KEYWORDS: &[&str] = &[
+    "type",
+    "format",
+    "enum",
+    "default",
+    "minimum",
+    "maximum",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "items",
+    "minItems",
+    "maxItems",
+    "uniqueItems",
+    "properties",
+    "required",
+    "additionalProperties",
+    "minProperties",
+    "maxProperties",
+];
+
+fn check_param(name: &str, def: &ParamManifest, required: bool) -> Result<(), String> {
+    let snake_or_wire = name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if name.is_empty() || !snake_or_wire {
+        return Err(format!("argument name {name:?} must be alphanumeric"));
+    }
+    if def.description.trim().is_empty() {
+        return Err(format!("argument {name} has no description"));
+    }
+    if !def.schema.contains_key("type") {
+        return Err(format!("argument {name} has no type"));
+    }
+    for key in def.schema.keys() {
+        if !SCHEMA_KEYWORDS.contains(&key.as_str()) {
+            return Err(format!(
+                "argument {name}: `{key}` is not an allowed schema keyword (no combinators or references: they are not portable across clients)"
+            ));
+        }
+    }
+    // The guide's pagination rule: limit/offset, bounded; never page/page_size.
+    match name {
+        "page" | "page_size" | "per_page" | "pageSize" => {
+            return Err(format!("argument {name}: use limit/offset pagination"));
+        }
+        "limit" => {
+            let bounded =
+                def.schema.get("minimum").is_some() && def.schema.get("maximum").is_some();
+            if !bounded {
+                return Err("limit needs a minimum and a maximum".into());
+            }
+        }
+        "offset" if def.schema.get("minimum") != Some(&json!(0)) => {
+            return Err("offset needs minimum = 0".into());
+        }
+        _ => {}
+    }
+    if def.location == Location::Path
+        && def.schema.get("type") != Some(&json!("string"))
+        && def.schema.get("type") != Some(&json!("integer"))
+    {
+        return Err(format!(
+            "path argument {name} must be a string or an integer"
+        ));
+    }
+    if def.location == Location::BodyObject && (def.schema.get("type") != Some(&json!("object"))) {
+        return Err(format!("body_object argument {name} must be an object"));
+    }
+    let _ = required;
+    Ok(())
+}
+
+/// Every placeholder is a path argument, every path argument is used, and the
+/// only thing that selects the agency route is `client_id`.
+fn check_routes(
+    path: &PathTemplate,
+    agency: Option<&PathTemplate>,
+    params: &[Param],
+) -> Result<(), String> {
+    let path_args: BTreeSet<&str> = params
+        .iter()
+        .filter(|p| p.location == Location::Path)
+        .map(|p| p.name.as_str())
+        .collect();
+    let direct: BTreeSet<&str> = path.params().collect();
+    for name in &direct {
+        let Some(p) = params.iter().find(|p| p.name == *name) else {
+            return Err(format!("path placeholder {{{name}}} has no argument"));
+        };
+        if p.location != Location::Path || !p.required {
+            return Err(format!(
+                "path placeholder {{{name}}} needs a required path argument"
+            ));
+        }
+    }
+    let mut used = direct.clone();
+    if let Some(agency) = agency {
+        let agency_params: BTreeSet<&str> = agency.params().collect();
+        if !direct.is_subset(&agency_params) {
+            return Err("agency_path must keep every placeholder of path".into());
+        }
+        let extra: Vec<&&str> = agency_params.difference(&direct).collect();
+        if extra.as_slice() != [&"client_id"] {
+            return Err("agency_path must add exactly the {client_id} placeholder".into());
+        }
+        match params.iter().find(|p| p.name == "client_id") {
+            Some(p) if p.location == Location::Path && !p.required => {}
+            _ => {
+                return Err(
+                    "client_id must be an optional path argument when agency_path is set".into(),
+                );
+            }
+        }
+        used.extend(agency_params);
+    }
+    if let Some(unused) = path_args.difference(&used).next() {
+        return Err(format!("path argument {unused} appears in no path"));
+    }
+    Ok(())
+}
+
+/// `vendor:group` → (vendor, group), when it names a declared group.
+pub fn split_group_id(id: &str) -> Option<(&str, &str)> {
+    id.split_once(':')
+}
+
+/// Maps each tool name to its index, for the selection code and the server.
+pub fn index_by_name(tools: &[Arc<ToolSpec>]) -> HashMap<String, usize> {
+    tools
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.name.clone(), i))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn minimal(tool: &str) -> String {
+        format!(
+            r#"
+[vendor]
+name = "acme"
+title = "Acme"
+doc = "x.txt"
+base_url = "https://acme.example/api"
+base_url_env = "ACME_BASE_URL"
+instructions = "Acme."
+[groups]
+things = "Things"
+[params.limit]
+in = "query"
+type = "integer"
+minimum = 1
+maximum = 100
+description = "Page size."
+{tool}
+"#
+        )
+    }
+
+    fn load(tool: &str) -> Result<Catalog, CatalogError> {
+        let text = minimal(tool);
+        Catalog::from_sources([("acme", text.as_str())])
+    }
+
+    #[test]
+    fn every_embedded_manifest_loads() {
+        let catalog = Catalog::load().unwrap();
+        assert!(!catalog.tools.is_empty());
+        for tool in &catalog.tools {
+            assert!(tool.name.len() <= MAX_TOOL_NAME);
+            if tool.method == Method::Get {
+                assert!(tool.read_only, "{}", tool.name);
+            }
+            if tool.method == Method::Delete {
+                assert!(tool.destructive, "{}", tool.name);
+            }
+        }
+    }
+
+    #[test]
+    fn a_valid_tool_loads() {
+        let c = load(
+            r#"
+[[tool]]
+name = "acme_list_things"
+title = "List things"
+group = "things"
+description = "List things."
+method = "GET"
+path = "/things"
+use = ["limit"]
+"#,
+        )
+        .unwrap();
+        let t = c.tool("acme_list_things").unwrap();
+        assert_eq!(t.input_schema["properties"]["limit"]["maximum"], 100);
+        assert_eq!(t.input_schema["additionalProperties"], false);
+    }
+
+    #[test]
+    fn page_pagination_is_refused() {
+        let e = load(
+            r#"
+[[tool]]
+name = "acme_list_things"
+title = "List things"
+group = "things"
+description = "List things."
+method = "GET"
+path = "/things"
+[tool.params.page]
+in = "query"
+type = "integer"
+description = "Page."
+"#,
+        )
+        .unwrap_err();
+        assert!(e.message.contains("limit/offset"), "{e}");
+    }
+
+    #[test]
+    fn unbounded_limit_is_refused() {
+        let e = load(
+            r#"
+[[tool]]
+name = "acme_list_things"
+title = "List things"
+group = "things"
+description = "List things."
+method = "GET"
+path = "/things"
+[tool.params.limit]
+in = "query"
+type = "integer"
+description = "Page size."
+"#,
+        )
+        .unwrap_err();
+        assert!(e.message.contains("maximum"), "{e}");
+    }
+
+    #[test]
+    fn placeholder_without_argument_is_refused() {
+        let e = load(
+            r#"
+[[tool]]
+name = "acme_get_thing"
+title = "Get thing"
+group = "things"
+description = "Get a thing."
+method = "GET"
+path = "/things/{id}"
+"#,
+        )
+        .unwrap_err();
+        assert!(e.message.contains("{id}"), "{e}");
+    }
+
+    #[test]
+    fn agency_path_must_only_add_client_id() {
+        let e = load(
+            r#"
+[[tool]]
+name = "acme_get_thing"
+title = "Get thing"
+group = "things"
+description = "Get a thing."
+method = "GET"
+path = "/things"
+agency_path = "/tenants/{tenant}/things"
+[tool.params.tenant]
+in = "path"
+type = "string"
+description = "Tenant."
+"#,
+        )
+        .unwrap_err();
+        assert!(e.message.contains("client_id"), "{e}");
+    }
+
+    #[test]
+    fn get_cannot_claim_to_write_and_delete_is_destructive() {
+        let e = load(
+            r#"
+[[tool]]
+name = "acme_get_thing"
+title = "Get"
+group = "things"
+description = "Get."
+method = "GET"
+path = "/things"
+read_only = false
+"#,
+        )
+        .unwrap_err();
+        assert!(e.message.contains("read_only"), "{e}");
+        let c = load(
+            r#"
+[[tool]]
+name = "acme_delete_things"
+title = "Delete"
+group = "things"
+description = "Delete."
+method = "DELETE"
+path = "/things"
+"#,
+        )
+        .unwrap();
+        let t = c.tool("acme_delete_things").unwrap();
+        assert!(t.destructive && !t.read_only && t.idempotent);
+    }
+
+    #[test]
+    fn bad_names_are_refused() {
+        for name in [
+            "acme_things",
+            "other_list_things",
+            "acme_List_things",
+            &format!("acme_list_{}", "x".repeat(70)),
+        ] {
+            let tool = format!(
+                "[[tool]]\nname = \"{name}\"\ntitle = \"T\"\ngroup = \"things\"\ndescription = \"D.\"\nmethod = \"GET\"\npath = \"/things\"\n"
+            );
+            assert!(load(&tool).is_err(), "{name} was accepted");
+        }
+    }
+
+    #[test]
+    fn undescribed_or_untyped_arguments_are_refused() {
+        let e = load(
+            r#"
+[[tool]]
+name = "acme_list_things"
+title = "List"
+group = "things"
+description = "List."
+method = "GET"
+path = "/things"
+[tool.params.q]
+in = "query"
+description = "Query."
+"#,
+        )
+        .unwrap_err();
+        assert!(e.message.contains("no type"), "{e}");
+    }
+
+    #[test]
+    fn unsafe_literal_paths_are_refused() {
+        for path in ["/a/../b", "/a//b", "/a?b=1", "things"] {
+            assert!(PathTemplate::parse(path).is_err(), "{path}");
+        }
+        assert!(PathTemplate::parse("").is_ok());
+    }
+}

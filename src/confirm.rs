@@ -1,0 +1,307 @@
+//! Human confirmation for sends and irreversible bulk actions (part of step 2).
+//!
+//! Handshake clients (≤ 2025-11-25) get an `elicitation/create` request in
+//! the middle of the call. 2026-07-28 clients get an `input_required` result
+//! whose `requestState` is sealed to the exact arguments and used once, so a
+//! "yes" can't be replayed or moved to another call. A client that cannot
+//! elicit gets a refusal: an argument the model sets is never a confirmation.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use rmcp::model::{
+    CallToolRequestParams, ElicitRequest, ElicitRequestParams, ElicitResult, ElicitationAction,
+    ElicitationSchema, InputRequest, InputRequests, InputRequiredResult, JsonObject,
+    ProtocolVersion,
+};
+use rmcp::model::{RequestStateCodec, SealOptions};
+use rmcp::service::{RequestContext, RoleServer};
+use secrecy::ExposeSecret;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::catalog::{ConfirmKind, ToolSpec};
+use crate::config::{Config, ConfirmMode};
+use crate::guard::Refusal;
+use crate::route::Route;
+
+/// The key of the one input request a confirmation makes.
+const INPUT_KEY: &str = "confirm";
+/// The boolean the human sets in the form.
+const FIELD: &str = "confirm";
+
+/// What the pipeline does next.
+#[derive(Debug)]
+pub enum Gate {
+    /// Confirmed (or no confirmation needed): send.
+    Proceed,
+    /// Ask a 2026-07-28 client; it retries the call with the answer.
+    Ask(InputRequiredResult),
+    /// Don't send; the refusal says why.
+    Stop(Refusal),
+}
+
+#[derive(Serialize, Deserialize)]
+struct SealedConfirm {
+    tool: String,
+    nonce: String,
+}
+
+pub struct Confirmer {
+    mode: ConfirmMode,
+    codec: RequestStateCodec,
+    timeout: Duration,
+    /// Nonces of confirmations already used, until they expire.
+    used: Mutex<HashMap<String, Instant>>,
+}
+
+impl std::fmt::Debug for Confirmer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Confirmer")
+            .field("mode", &self.mode)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Confirmer {
+    pub fn new(config: &Config) -> Self {
+        let key: Vec<u8> = match &config.state_key {
+            Some(k) => k.expose_secret().as_bytes().to_vec(),
+            // A fresh key per process: pending confirmations end with it.
+            None => [
+                uuid::Uuid::new_v4().into_bytes(),
+                uuid::Uuid::new_v4().into_bytes(),
+            ]
+            .concat(),
+        };
+        Self {
+            mode: config.confirm,
+            codec: RequestStateCodec::new_unchecked(key),
+            timeout: config.limits.confirm_timeout,
+            used: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Decides whether `route` may be sent for this call.
+    pub async fn check(
+        &self,
+        tool: &ToolSpec,
+        vendor_title: &str,
+        route: &Route,
+        request: &CallToolRequestParams,
+        ctx: &RequestContext<RoleServer>,
+    ) -> Gate {
+        let Some(kind) = tool.confirm else {
+            return Gate::Proceed;
+        };
+        if self.mode == ConfirmMode::Client {
+            return Gate::Proceed;
+        }
+        let args = request.arguments.clone().unwrap_or_default();
+        let message = describe(tool, kind, vendor_title, route);
+        let can_elicit = ctx
+            .client_capabilities()
+            .and_then(|c| c.elicitation)
+            .is_some_and(|e| e.form.is_some() || e.url.is_none());
+        let modern = ctx
+            .protocol_version()
+            .is_some_and(|v| v.as_str() >= ProtocolVersion::V_2026_07_28.as_str());
+
+        if modern {
+            if let Some(state) = &request.request_state {
+                return self.answer_of_retry(
+                    tool,
+                    &args,
+                    state,
+                    request
+                        .input_responses
+                        .as_ref()
+                        .and_then(|r| r.get(INPUT_KEY)),
+                );
+            }
+            if !can_elicit {
+                return Gate::Stop(cannot_elicit(tool));
+            }
+            return match self.seal(tool, &args) {
+                Ok(state) => {
+                    let mut input = InputRequests::new();
+                    input.insert(
+                        INPUT_KEY.into(),
+                        InputRequest::Elicitation(ElicitRequest::new(form(message))),
+                    );
+                    Gate::Ask(InputRequiredResult::new(Some(input), Some(state)))
+                }
+                Err(e) => Gate::Stop(Refusal::new("confirmation_failed", e, "Try again.")),
+            };
+        }
+        if !can_elicit {
+            return Gate::Stop(cannot_elicit(tool));
+        }
+        match ctx
+            .peer
+            .create_elicitation_with_timeout(form(message), Some(self.timeout))
+            .await
+        {
+            Ok(answer) => decide(tool, &answer),
+            Err(e) => {
+                tracing::warn!(tool = %tool.name, error = %e, "confirmation request failed");
+                Gate::Stop(Refusal::new(
+                    "not_confirmed",
+                    format!(
+                        "{}: the confirmation request got no answer ({e}). Nothing was sent.",
+                        tool.name
+                    ),
+                    "Call the tool again when the user can answer the confirmation.",
+                ))
+            }
+        }
+    }
+
+    fn associated_data(tool: &ToolSpec, args: &JsonObject) -> Vec<u8> {
+        // serde_json's Map is ordered by key, so this is canonical.
+        let mut data = tool.name.as_bytes().to_vec();
+        data.push(0);
+        data.extend(serde_json::to_vec(args).unwrap_or_default());
+        data
+    }
+
+    fn seal(&self, tool: &ToolSpec, args: &JsonObject) -> Result<String, String> {
+        let payload = SealedConfirm {
+            tool: tool.name.clone(),
+            nonce: uuid::Uuid::new_v4().to_string(),
+        };
+        let ad = Self::associated_data(tool, args);
+        self.codec
+            .seal_json_with(
+                &payload,
+                &SealOptions::new().associated_data(&ad).ttl(self.timeout),
+            )
+            .map_err(|e| format!("could not seal the confirmation: {e}"))
+    }
+
+    fn answer_of_retry(
+        &self,
+        tool: &ToolSpec,
+        args: &JsonObject,
+        state: &str,
+        answer: Option<&Value>,
+    ) -> Gate {
+        let ad = Self::associated_data(tool, args);
+        let opened: Result<SealedConfirm, _> = self.codec.open_json_with(state, &ad);
+        let Ok(sealed) = opened.map_err(
+            |e| tracing::warn!(tool = %tool.name, error = %e, "confirmation state refused"),
+        ) else {
+            return Gate::Stop(Refusal::new(
+                "not_confirmed",
+                format!(
+                    "{}: the confirmation does not match these arguments, has expired, or was altered. Nothing was sent.",
+                    tool.name
+                ),
+                "Call the tool again without requestState so the user is asked about exactly these arguments.",
+            ));
+        };
+        if sealed.tool != tool.name || !self.first_use(&sealed.nonce) {
+            return Gate::Stop(Refusal::new(
+                "not_confirmed",
+                format!(
+                    "{}: this confirmation was already used. Nothing was sent again.",
+                    tool.name
+                ),
+                "A confirmation covers one call. To send again, call the tool afresh and let the user confirm.",
+            ));
+        }
+        match answer.map(ElicitResult::deserialize) {
+            Some(Ok(answer)) => decide(tool, &answer),
+            _ => Gate::Stop(Refusal::new(
+                "not_confirmed",
+                format!(
+                    "{}: the retry carried no answer to the confirmation. Nothing was sent.",
+                    tool.name
+                ),
+                "Answer the confirmation request and retry with its response.",
+            )),
+        }
+    }
+
+    fn first_use(&self, nonce: &str) -> bool {
+        let Ok(mut used) = self.used.lock() else {
+            return false;
+        };
+        let now = Instant::now();
+        let ttl = self.timeout;
+        used.retain(|_, at| now.duration_since(*at) < ttl * 2);
+        used.insert(nonce.to_string(), now).is_none()
+    }
+}
+
+fn form(message: String) -> ElicitRequestParams {
+    let schema = ElicitationSchema::builder()
+        .required_bool(FIELD)
+        .build()
+        .unwrap_or_else(|_| ElicitationSchema::new(Default::default()));
+    ElicitRequestParams::FormElicitationParams {
+        meta: None,
+        message,
+        requested_schema: schema,
+    }
+}
+
+/// Accept with `confirm: true` is a yes; anything else is a no.
+fn decide(tool: &ToolSpec, answer: &ElicitResult) -> Gate {
+    let yes = answer.action == ElicitationAction::Accept
+        && answer
+            .content
+            .as_ref()
+            .and_then(|c| c.get(FIELD))
+            .and_then(Value::as_bool)
+            == Some(true);
+    if yes {
+        return Gate::Proceed;
+    }
+    let how = match answer.action {
+        ElicitationAction::Accept => "did not confirm",
+        ElicitationAction::Decline => "declined",
+        ElicitationAction::Cancel => "cancelled",
+        _ => "did not confirm",
+    };
+    Gate::Stop(Refusal::new(
+        "not_confirmed",
+        format!("{}: the user {how}. Nothing was sent.", tool.name),
+        "Don't retry unless the user asks; ask them what to change.",
+    ))
+}
+
+fn cannot_elicit(tool: &ToolSpec) -> Refusal {
+    Refusal::new(
+        "confirmation_unavailable",
+        format!(
+            "{} needs a human's confirmation, and this client cannot ask for one (no form elicitation). Nothing was sent.",
+            tool.name
+        ),
+        "Use a client that supports MCP elicitation. An operator who trusts their client's own per-call approval can start the server with LEADS_MCP_CONFIRM=client.",
+    )
+}
+
+/// What the human sees: the action, the exact request and its full text.
+pub fn describe(tool: &ToolSpec, kind: ConfirmKind, vendor_title: &str, route: &Route) -> String {
+    let what = match kind {
+        ConfirmKind::Send => "This sends a message to a person.",
+        ConfirmKind::Bulk => "This is irreversible and affects many records.",
+    };
+    let mut text = format!(
+        "{vendor_title}: {}. {what}\n{}\n",
+        tool.title,
+        route.display()
+    );
+    if let Some(Value::Object(body)) = &route.body {
+        for (field, value) in body {
+            match value {
+                Value::String(s) => text.push_str(&format!("\n{field}:\n{s}\n")),
+                other => text.push_str(&format!("\n{field}: {other}\n")),
+            }
+        }
+    }
+    text.push_str("\nConfirm to send exactly this; decline to send nothing.");
+    text
+}

@@ -1,0 +1,16 @@
+//! leads-mcp: an MCP server for the documented APIs of five lead-generation
+//! vendors. See DESIGN.md beside the repository for the data flow of a call.
+
+pub mod catalog;
+pub mod config;
+pub mod confirm;
+pub mod guard;
+pub mod prompts;
+pub mod result;
+pub mod route;
+pub mod sandbox;
+pub mod selection;
+pub mod server;
+pub mod transport;
+pub mod upstream;
+pub mod vendors;

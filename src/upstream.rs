@@ -1,0 +1,291 @@
+//! Step 5 of a call: the one shared HTTP client.
+//!
+//! Timeouts, a response-size bound, an `X-Request-Id` on every request,
+//! bounded retries for safe reads (network faults, 502/503/504, and 429
+//! within its `Retry-After`), never for writes, and cancellation.
+
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, StatusCode};
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+use crate::catalog::Method;
+use crate::config::Limits;
+
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// A request as the vendor layer hands it over, authentication included.
+#[derive(Debug)]
+pub struct Outgoing {
+    pub method: Method,
+    pub url: Url,
+    /// Authentication and vendor headers; values are marked sensitive.
+    pub headers: HeaderMap,
+    pub body: Option<Value>,
+    pub request_id: String,
+    /// Safe to send again after a transient failure (reads only).
+    pub retry_safe: bool,
+}
+
+#[derive(Debug)]
+pub struct Incoming {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    /// How many times the request was sent.
+    pub attempts: u32,
+}
+
+impl Incoming {
+    /// The `Retry-After` delay, in seconds or as an HTTP date.
+    pub fn retry_after(&self) -> Option<Duration> {
+        retry_after(&self.headers)
+    }
+
+    pub fn json(&self) -> Option<Value> {
+        serde_json::from_slice(&self.body).ok()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum UpstreamError {
+    #[error("no answer within {0:?}")]
+    Timeout(Duration),
+    #[error("could not reach the service: {0}")]
+    Network(String),
+    #[error("the response was larger than {0} bytes")]
+    TooLarge(usize),
+    #[error("the call was cancelled")]
+    Cancelled,
+    #[error("the HTTP client could not be built: {0}")]
+    Client(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Upstream {
+    client: reqwest::Client,
+    limits: Limits,
+}
+
+/// Installs the process-wide rustls provider (ring); idempotent.
+fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+impl Upstream {
+    pub fn new(limits: Limits) -> Result<Self, UpstreamError> {
+        install_crypto_provider();
+        let client = reqwest::Client::builder()
+            .connect_timeout(limits.connect_timeout)
+            .timeout(limits.request_timeout)
+            .user_agent(concat!("leads-mcp/", env!("CARGO_PKG_VERSION")))
+            // A redirect could carry the Authorization header to another host.
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| UpstreamError::Client(e.without_url().to_string()))?;
+        Ok(Self { client, limits })
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Sends `req`, retrying a safe read a bounded number of times.
+    pub async fn send(
+        &self,
+        req: &Outgoing,
+        ct: &CancellationToken,
+    ) -> Result<Incoming, UpstreamError> {
+        let mut attempt = 0u32;
+        loop {
+            attempt += 1;
+            let result = tokio::select! {
+                _ = ct.cancelled() => return Err(UpstreamError::Cancelled),
+                r = self.send_once(req) => r,
+            };
+            let may_retry = req.retry_safe && attempt <= self.limits.read_retries;
+            let Some(wait) = may_retry
+                .then(|| self.retry_wait(&result, attempt))
+                .flatten()
+            else {
+                return result.map(|r| Incoming {
+                    attempts: attempt,
+                    ..r
+                });
+            };
+            tracing::debug!(attempt, ?wait, "retrying a safe read");
+            tokio::select! {
+                _ = ct.cancelled() => return Err(UpstreamError::Cancelled),
+                _ = tokio::time::sleep(wait) => {}
+            }
+        }
+    }
+
+    /// How long to wait before sending a read again, if it is worth it.
+    fn retry_wait(
+        &self,
+        result: &Result<Incoming, UpstreamError>,
+        attempt: u32,
+    ) -> Option<Duration> {
+        match result {
+            Err(UpstreamError::Timeout(_) | UpstreamError::Network(_)) => Some(backoff(attempt)),
+            Ok(resp) if is_transient(resp.status) => match resp.retry_after() {
+                Some(wait) if wait > self.limits.max_retry_wait => None,
+                Some(wait) => Some(wait),
+                None => Some(backoff(attempt)),
+            },
+            _ => None,
+        }
+    }
+
+    fn request(&self, req: &Outgoing) -> reqwest::RequestBuilder {
+        let method = match req.method {
+            Method::Get => reqwest::Method::GET,
+            Method::Post => reqwest::Method::POST,
+            Method::Put => reqwest::Method::PUT,
+            Method::Patch => reqwest::Method::PATCH,
+            Method::Delete => reqwest::Method::DELETE,
+        };
+        let mut builder = self
+            .client
+            .request(method, req.url.clone())
+            .headers(req.headers.clone());
+        if let Ok(id) = HeaderValue::from_str(&req.request_id) {
+            builder = builder.header(REQUEST_ID_HEADER, id);
+        }
+        if let Some(body) = &req.body {
+            builder = builder.json(body);
+        }
+        builder
+    }
+
+    async fn send_once(&self, req: &Outgoing) -> Result<Incoming, UpstreamError> {
+        let response = self
+            .request(req)
+            .header(http::header::ACCEPT, "application/json")
+            .send()
+            .await
+            .map_err(|e| self.classify(e))?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = self.read_body(response).await?;
+        Ok(Incoming {
+            status,
+            headers,
+            body,
+            attempts: 1,
+        })
+    }
+
+    async fn read_body(&self, mut response: reqwest::Response) -> Result<Bytes, UpstreamError> {
+        let limit = self.limits.max_response_bytes;
+        if response
+            .content_length()
+            .is_some_and(|n| n as usize > limit)
+        {
+            return Err(UpstreamError::TooLarge(limit));
+        }
+        let mut buf = bytes::BytesMut::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| self.classify(e))? {
+            if buf.len() + chunk.len() > limit {
+                return Err(UpstreamError::TooLarge(limit));
+            }
+            buf.extend_from_slice(&chunk);
+        }
+        Ok(buf.freeze())
+    }
+
+    /// Sends a request and hands back the open response, for event streams.
+    pub async fn open(&self, req: &Outgoing) -> Result<reqwest::Response, UpstreamError> {
+        self.request(req).send().await.map_err(|e| self.classify(e))
+    }
+
+    fn classify(&self, e: reqwest::Error) -> UpstreamError {
+        if e.is_timeout() {
+            UpstreamError::Timeout(self.limits.request_timeout)
+        } else {
+            // Without the URL: queries can carry personal data.
+            UpstreamError::Network(e.without_url().to_string())
+        }
+    }
+}
+
+fn is_transient(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 429 | 502 | 503 | 504)
+}
+
+fn backoff(attempt: u32) -> Duration {
+    let base = 250u64.saturating_mul(1 << attempt.min(6));
+    // Spread retries of concurrent calls a little (no rand dependency needed).
+    let jitter = u64::from(
+        SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_millis()),
+    ) % 100;
+    Duration::from_millis(base + jitter)
+}
+
+/// Parses `Retry-After`: delta-seconds or an HTTP date.
+pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers
+        .get(http::header::RETRY_AFTER)?
+        .to_str()
+        .ok()?
+        .trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(
+        when.duration_since(SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
+/// A fresh id for the `X-Request-Id` header of one call.
+pub fn new_request_id() -> String {
+    format!("lmcp_{}", uuid::Uuid::new_v4().simple())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_in_seconds_and_dates() {
+        let mut h = HeaderMap::new();
+        h.insert(http::header::RETRY_AFTER, HeaderValue::from_static("7"));
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(7)));
+        let later = SystemTime::now() + Duration::from_secs(120);
+        h.insert(
+            http::header::RETRY_AFTER,
+            HeaderValue::from_str(&httpdate::fmt_http_date(later)).unwrap(),
+        );
+        let d = retry_after(&h).unwrap();
+        assert!(
+            d > Duration::from_secs(100) && d <= Duration::from_secs(120),
+            "{d:?}"
+        );
+        h.insert(http::header::RETRY_AFTER, HeaderValue::from_static("soon"));
+        assert_eq!(retry_after(&h), None);
+    }
+
+    #[test]
+    fn request_ids_are_unique() {
+        let a = new_request_id();
+        assert!(a.starts_with("lmcp_") && a != new_request_id());
+    }
+
+    #[test]
+    fn transient_statuses() {
+        for s in [429, 502, 503, 504] {
+            assert!(is_transient(StatusCode::from_u16(s).unwrap()));
+        }
+        for s in [400, 401, 403, 404, 409, 500] {
+            assert!(!is_transient(StatusCode::from_u16(s).unwrap()));
+        }
+    }
+}

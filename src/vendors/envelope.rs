@@ -1,0 +1,389 @@
+//! Step 6 of a call: a vendor's HTTP answer → [`Outcome`], read through the
+//! manifest's envelope pointers and error rules.
+
+use serde_json::{Map, Value};
+
+use crate::catalog::{ToolSpec, VendorSpec};
+use crate::guard::Refusal;
+use crate::route::Route;
+use crate::upstream::{Incoming, REQUEST_ID_HEADER, UpstreamError};
+
+/// How one call ended.
+#[derive(Debug)]
+pub enum Outcome {
+    /// The vendor answered with data.
+    Ok(Success),
+    /// The vendor answered with an error, or could not be reached.
+    Failed(Failure),
+    /// Nothing was sent: the call was refused here.
+    Refused(Refusal),
+}
+
+#[derive(Debug)]
+pub struct Success {
+    pub status: u16,
+    pub body: Value,
+    pub request_id: String,
+    /// The documented "not found is an answer" case (e.g. no match), with its hint.
+    pub note: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct Failure {
+    pub vendor: String,
+    pub tool: String,
+    /// `None` when the vendor could not be reached.
+    pub status: Option<u16>,
+    pub code: Option<String>,
+    pub message: String,
+    /// Extra fields the vendor documents for errors (details, recommendation).
+    pub details: Map<String, Value>,
+    pub request_id: String,
+    pub hints: Vec<String>,
+    /// Seconds the vendor asked to wait (429).
+    pub retry_after: Option<u64>,
+    pub route: String,
+}
+
+impl Failure {
+    pub fn unreachable(
+        vendor: &VendorSpec,
+        tool: &ToolSpec,
+        route: &Route,
+        request_id: &str,
+        e: &UpstreamError,
+    ) -> Self {
+        let hint = match e {
+            UpstreamError::Cancelled => {
+                "The call was cancelled; it may or may not have reached the vendor.".to_string()
+            }
+            UpstreamError::TooLarge(_) => "Ask for less: a smaller limit, or filters.".to_string(),
+            _ if tool.method == crate::catalog::Method::Get => {
+                format!(
+                    "{} could not be reached (retried). Try again later.",
+                    vendor.title
+                )
+            }
+            _ => format!(
+                "{} could not be reached. This write was not retried: check with a read tool whether it took effect before calling again.",
+                vendor.title
+            ),
+        };
+        Self {
+            vendor: vendor.name.clone(),
+            tool: tool.name.clone(),
+            status: None,
+            code: Some("unreachable".into()),
+            message: e.to_string(),
+            details: Map::new(),
+            request_id: request_id.to_string(),
+            hints: vec![hint],
+            retry_after: None,
+            route: route.display(),
+        }
+    }
+}
+
+/// Reads the first JSON pointer of `pointers` that holds a value.
+pub fn first<'a>(body: &'a Value, pointers: &[String]) -> Option<&'a Value> {
+    pointers
+        .iter()
+        .find_map(|p| body.pointer(p))
+        .filter(|v| !v.is_null())
+}
+
+fn as_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Interprets one answer of the vendor to `tool`.
+pub fn interpret(
+    vendor: &VendorSpec,
+    tool: &ToolSpec,
+    route: &Route,
+    incoming: &Incoming,
+    sent_request_id: &str,
+    key_env: &str,
+) -> Outcome {
+    let env = &vendor.envelope;
+    let status = incoming.status.as_u16();
+    let body = incoming.json().unwrap_or_else(|| {
+        let text = String::from_utf8_lossy(&incoming.body).to_string();
+        if text.is_empty() {
+            Value::Null
+        } else {
+            Value::String(text)
+        }
+    });
+    let request_id = first(&body, &env.request_id)
+        .map(as_text)
+        .or_else(|| {
+            incoming
+                .headers
+                .get(REQUEST_ID_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        })
+        .unwrap_or_else(|| sent_request_id.to_string());
+    let flagged_failure = env
+        .success_flag
+        .as_deref()
+        .and_then(|p| body.pointer(p))
+        .is_some_and(|v| v == &Value::Bool(false));
+    let failed = !incoming.status.is_success() || flagged_failure;
+    let code = first(&body, &env.error_code).map(as_text);
+    let retry_after = incoming.retry_after().map(|d| d.as_secs());
+
+    let vars = HintVars {
+        scope: tool.scope.as_deref().unwrap_or("documented"),
+        key_env,
+        client_id: route.client_id.as_deref().unwrap_or(""),
+        request_id: &request_id,
+        retry_after: &retry_after
+            .map(|s| format!("{s} seconds"))
+            .unwrap_or_else(|| "a minute".into()),
+        tool: &tool.name,
+    };
+    let matching: Vec<_> = vendor
+        .errors
+        .iter()
+        .filter(|rule| {
+            failed
+                && rule.status.is_none_or(|s| s == status)
+                && rule
+                    .code
+                    .as_deref()
+                    .is_none_or(|c| Some(c) == code.as_deref())
+                && rule.agency.is_none_or(|a| a == route.agency())
+                && (rule.tools.is_empty() || rule.tools.contains(&tool.name))
+        })
+        .collect();
+    let hints: Vec<String> = matching.iter().map(|r| vars.fill(&r.hint)).collect();
+
+    if !failed || (!matching.is_empty() && matching.iter().all(|r| r.not_an_error)) {
+        return Outcome::Ok(Success {
+            status,
+            body,
+            request_id,
+            note: (!hints.is_empty()).then(|| hints.join(" ")),
+        });
+    }
+
+    let message = first(&body, &env.error_message)
+        .map(as_text)
+        .or_else(|| body.as_str().map(|s| s.chars().take(300).collect()))
+        .unwrap_or_else(|| {
+            incoming
+                .status
+                .canonical_reason()
+                .unwrap_or("error")
+                .to_string()
+        });
+    let mut details = Map::new();
+    for pointer in &env.error_details {
+        if let Some(v) = body.pointer(pointer).filter(|v| !v.is_null()) {
+            let name = pointer.rsplit('/').next().unwrap_or(pointer).to_string();
+            details.insert(name, v.clone());
+        }
+    }
+    let mut hints = hints;
+    if hints.is_empty() {
+        hints.push(generic_hint(status, &vars));
+    }
+    Outcome::Failed(Failure {
+        vendor: vendor.name.clone(),
+        tool: tool.name.clone(),
+        status: Some(status),
+        code,
+        message,
+        details,
+        request_id,
+        hints,
+        retry_after,
+        route: route.display(),
+    })
+}
+
+/// Advice for a status the manifest has no rule for.
+fn generic_hint(status: u16, vars: &HintVars<'_>) -> String {
+    match status {
+        400..=499 => {
+            "Check the arguments against the tool's description; don't retry unchanged.".into()
+        }
+        _ => format!(
+            "The vendor failed. Retry later if appropriate; quote request_id {} when reporting it.",
+            vars.request_id
+        ),
+    }
+}
+
+struct HintVars<'a> {
+    scope: &'a str,
+    key_env: &'a str,
+    client_id: &'a str,
+    request_id: &'a str,
+    retry_after: &'a str,
+    tool: &'a str,
+}
+
+impl HintVars<'_> {
+    fn fill(&self, template: &str) -> String {
+        template
+            .replace("{scope}", self.scope)
+            .replace("{key_env}", self.key_env)
+            .replace("{client_id}", self.client_id)
+            .replace("{request_id}", self.request_id)
+            .replace("{retry_after}", self.retry_after)
+            .replace("{tool}", self.tool)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::Catalog;
+    use bytes::Bytes;
+    use http::{HeaderMap, StatusCode};
+    use serde_json::json;
+    use url::Url;
+
+    fn answer(tool: &str, args: Value, status: u16, body: Value) -> Outcome {
+        let c = Catalog::load().unwrap();
+        let v = c.vendor("leadpanther").unwrap();
+        let t = c.tool(tool).unwrap();
+        let base = Url::parse("https://app.leadpanther.ai/api/v1").unwrap();
+        let route = crate::route::build(t, &base, args.as_object().unwrap()).unwrap();
+        let incoming = Incoming {
+            status: StatusCode::from_u16(status).unwrap(),
+            headers: HeaderMap::new(),
+            body: Bytes::from(body.to_string()),
+            attempts: 1,
+        };
+        interpret(v, t, &route, &incoming, "lmcp_sent", "LEADPANTHER_API_KEY")
+    }
+
+    fn failure(o: Outcome) -> Failure {
+        match o {
+            Outcome::Failed(f) => f,
+            other => panic!("expected a failure, got {other:?}"),
+        }
+    }
+
+    fn err_body(code: &str) -> Value {
+        json!({"error": {"code": code, "message": "Nope."}, "request_id": "req_1"})
+    }
+
+    #[test]
+    fn success_keeps_the_vendor_request_id() {
+        let o = answer(
+            "leadpanther_get_me",
+            json!({}),
+            200,
+            json!({"data": {}, "request_id": "req_9"}),
+        );
+        let Outcome::Ok(s) = o else { panic!("{o:?}") };
+        assert_eq!(s.request_id, "req_9");
+    }
+
+    #[test]
+    fn request_id_falls_back_to_the_one_sent() {
+        let o = answer("leadpanther_get_me", json!({}), 200, json!({"data": {}}));
+        let Outcome::Ok(s) = o else { panic!("{o:?}") };
+        assert_eq!(s.request_id, "lmcp_sent");
+    }
+
+    #[test]
+    fn hint_401_names_the_key_variable() {
+        let f = failure(answer(
+            "leadpanther_get_me",
+            json!({}),
+            401,
+            err_body("unauthorized"),
+        ));
+        assert_eq!(f.code.as_deref(), Some("unauthorized"));
+        assert_eq!(f.request_id, "req_1");
+        assert!(
+            f.hints.join(" ").contains("LEADPANTHER_API_KEY"),
+            "{:?}",
+            f.hints
+        );
+    }
+
+    #[test]
+    fn hint_403_names_the_scope_and_for_agency_calls_the_grant() {
+        let f = failure(answer(
+            "leadpanther_create_post",
+            json!({"text": "x"}),
+            403,
+            err_body("forbidden"),
+        ));
+        let h = f.hints.join(" ");
+        assert!(h.contains("`posts:write`") && !h.contains("grant"), "{h}");
+        let client = "00000000-0000-4000-8000-000000000003";
+        let f = failure(answer(
+            "leadpanther_create_post",
+            json!({"text": "x", "client_id": client}),
+            403,
+            err_body("forbidden"),
+        ));
+        let h = f.hints.join(" ");
+        assert!(
+            h.contains("`posts:write`") && h.contains("agency-client grant") && h.contains(client),
+            "{h}"
+        );
+    }
+
+    #[test]
+    fn hint_404_does_not_suggest_routes() {
+        let f = failure(answer(
+            "leadpanther_get_post",
+            json!({"id": "x"}),
+            404,
+            err_body("not_found"),
+        ));
+        let h = f.hints.join(" ");
+        assert!(h.contains("Don't try other routes"), "{h}");
+        assert!(!h.contains("/api/"), "{h}");
+    }
+
+    #[test]
+    fn hint_409_and_500() {
+        let f = failure(answer(
+            "leadpanther_delete_post",
+            json!({"id": "x"}),
+            409,
+            err_body("conflict"),
+        ));
+        assert!(f.hints.join(" ").contains("published or publishing"));
+        let f = failure(answer(
+            "leadpanther_get_me",
+            json!({}),
+            500,
+            err_body("internal_error"),
+        ));
+        let h = f.hints.join(" ");
+        assert!(h.contains("Retry later") && h.contains("req_1"), "{h}");
+    }
+
+    #[test]
+    fn non_json_errors_still_read() {
+        let c = Catalog::load().unwrap();
+        let v = c.vendor("leadpanther").unwrap();
+        let t = c.tool("leadpanther_get_me").unwrap();
+        let base = Url::parse("https://app.leadpanther.ai/api/v1").unwrap();
+        let route = crate::route::build(t, &base, &Default::default()).unwrap();
+        let incoming = Incoming {
+            status: StatusCode::BAD_GATEWAY,
+            headers: HeaderMap::new(),
+            body: Bytes::from_static(b"<html>bad gateway</html>"),
+            attempts: 3,
+        };
+        let f = failure(interpret(v, t, &route, &incoming, "lmcp_x", "K"));
+        assert_eq!(f.status, Some(502));
+        assert!(f.message.contains("bad gateway"));
+        assert_eq!(f.request_id, "lmcp_x");
+    }
+}

@@ -1,0 +1,210 @@
+//! Steps 4 and 6 of a call: a vendor's authentication and how its answers read.
+//!
+//! A vendor is its manifest plus an [`Adapter`] that only knows how to
+//! authenticate. Everything else (routing, envelopes, error hints) is shared
+//! code driven by the manifest.
+
+pub mod auth;
+pub mod envelope;
+pub mod leadpanther;
+
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+use http::HeaderMap;
+use rmcp::model::JsonObject;
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+use crate::catalog::{Method, ToolSpec, VendorSpec};
+use crate::config::VendorEnv;
+use crate::guard::{self, Refusal};
+use crate::route::{self, Route};
+use crate::selection::Availability;
+use crate::upstream::{Outgoing, Upstream, new_request_id};
+
+pub use envelope::{Failure, Outcome, Success};
+
+/// One vendor the binary knows: where its manifest is and how to build its adapter.
+pub struct VendorEntry {
+    pub name: &'static str,
+    pub manifest: &'static str,
+    /// Every environment variable of the vendor starts with this.
+    pub env_prefix: &'static str,
+    pub adapter: fn(&VendorEnv) -> Box<dyn Adapter>,
+}
+
+/// The vendors, in the order they are listed and served.
+pub static REGISTRY: &[VendorEntry] = &[leadpanther::ENTRY];
+
+/// What a request needs to be authenticated.
+pub struct AuthContext<'a> {
+    pub vendor: &'a VendorSpec,
+    pub tool: &'a ToolSpec,
+    pub base: &'a Url,
+    pub upstream: &'a Upstream,
+    pub ct: &'a CancellationToken,
+}
+
+pub trait Adapter: Send + Sync {
+    /// Whether credentials are configured; without them the vendor is not
+    /// served by default, and its calls say which variable to set.
+    fn has_credentials(&self) -> bool;
+
+    /// The variable(s) an operator sets, as messages name them.
+    fn credential_env(&self) -> String;
+
+    /// Headers that authenticate one request to `ctx.tool`, or why it can't be sent.
+    fn authorize<'a>(&'a self, ctx: AuthContext<'a>) -> BoxFuture<'a, Result<HeaderMap, Refusal>>;
+
+    /// After a 401: forget cached tokens. `true` when one retry with fresh
+    /// credentials can help (a login session), `false` for a static key.
+    fn unauthorized(&self) -> BoxFuture<'_, bool> {
+        Box::pin(async { false })
+    }
+}
+
+/// A served vendor: its spec, its resolved base URL and its adapter.
+pub struct VendorRuntime {
+    pub spec: Arc<VendorSpec>,
+    pub base_url: Result<Url, String>,
+    adapter: Box<dyn Adapter>,
+}
+
+impl std::fmt::Debug for VendorRuntime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VendorRuntime")
+            .field("vendor", &self.spec.name)
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl VendorRuntime {
+    pub fn new(spec: Arc<VendorSpec>, env: &VendorEnv) -> Option<Self> {
+        let entry = REGISTRY.iter().find(|e| e.name == spec.name)?;
+        let adapter = (entry.adapter)(env);
+        let base_url = guard::base_url(&spec, env.plain(&spec.base_url_env).as_deref());
+        Some(Self {
+            spec,
+            base_url,
+            adapter,
+        })
+    }
+
+    pub fn availability(&self) -> Availability {
+        let unusable = self.base_url.as_ref().err().cloned();
+        Availability {
+            by_default: self.adapter.has_credentials(),
+            unusable,
+            reason: format!(
+                "{} is not set (set it, or name the vendor in --vendors)",
+                self.adapter.credential_env()
+            ),
+        }
+    }
+
+    pub fn credential_env(&self) -> String {
+        self.adapter.credential_env()
+    }
+
+    /// Step 3: the request for these (checked) arguments.
+    pub fn route(&self, tool: &ToolSpec, args: &JsonObject) -> Result<Route, Refusal> {
+        let base = self.base_url.as_ref().map_err(|why| {
+            Refusal::new(
+                "no_base_url",
+                why.clone(),
+                format!(
+                    "Ask the operator to set {} and restart the server.",
+                    self.spec.base_url_env
+                ),
+            )
+        })?;
+        route::build(tool, base, args)
+    }
+
+    /// Whether the call can be sent at all, checked before anyone is asked to confirm it.
+    pub fn check_ready(&self, tool: &ToolSpec) -> Result<(), Refusal> {
+        if tool.auth && !self.adapter.has_credentials() {
+            return Err(auth::missing_credentials(
+                &self.spec.title,
+                &self.adapter.credential_env(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Steps 4-6: authenticates, sends and interprets one request of `tool`.
+    pub async fn send(
+        &self,
+        upstream: &Upstream,
+        tool: &ToolSpec,
+        route: &Route,
+        ct: &CancellationToken,
+    ) -> Outcome {
+        let Ok(base) = &self.base_url else {
+            return Outcome::Refused(Refusal::new(
+                "no_base_url",
+                "no base URL",
+                "Set the base URL.",
+            ));
+        };
+        let request_id = new_request_id();
+        let mut renewed = false;
+        loop {
+            let headers = if !tool.auth && !self.adapter.has_credentials() {
+                HeaderMap::new()
+            } else {
+                let ctx = AuthContext {
+                    vendor: &self.spec,
+                    tool,
+                    base,
+                    upstream,
+                    ct,
+                };
+                match self.adapter.authorize(ctx).await {
+                    Ok(headers) => headers,
+                    Err(refusal) => return Outcome::Refused(refusal),
+                }
+            };
+            let outgoing = Outgoing {
+                method: route.method,
+                url: route.url.clone(),
+                headers,
+                body: route.body.clone(),
+                request_id: request_id.clone(),
+                retry_safe: route.method == Method::Get,
+            };
+            tracing::info!(tool = %tool.name, method = route.method.as_str(), path = %route.url.path(), %request_id, "calling upstream");
+            let incoming = match upstream.send(&outgoing, ct).await {
+                Ok(incoming) => incoming,
+                Err(e) => {
+                    return Outcome::Failed(Failure::unreachable(
+                        &self.spec,
+                        tool,
+                        route,
+                        &request_id,
+                        &e,
+                    ));
+                }
+            };
+            tracing::info!(tool = %tool.name, status = incoming.status.as_u16(), attempts = incoming.attempts, "upstream answered");
+            // A rejected session token is renewed once; a static key is not retried.
+            if incoming.status == http::StatusCode::UNAUTHORIZED
+                && !renewed
+                && self.adapter.unauthorized().await
+            {
+                renewed = true;
+                continue;
+            }
+            return envelope::interpret(
+                &self.spec,
+                tool,
+                route,
+                &incoming,
+                &request_id,
+                &self.adapter.credential_env(),
+            );
+        }
+    }
+}

@@ -71,7 +71,7 @@ pub struct Upstream {
 }
 
 /// Installs the process-wide rustls provider (ring); idempotent.
-fn install_crypto_provider() {
+pub fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 

@@ -1,0 +1,276 @@
+//! Shared test harness: the real binary, driven by rmcp's own client over
+//! stdio, Streamable HTTP or legacy SSE, against the in-process sandbox,
+//! which records every upstream request. Loopback only.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use leads_mcp::sandbox::{Recorded, Sandbox};
+use rmcp::model::{
+    CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig, ElicitRequestParams,
+    ElicitResult, ElicitationAction, Implementation, ProgressNotificationParam, ProtocolVersion,
+};
+use rmcp::service::{
+    ClientLifecycleMode, ClientServiceExt, NotificationContext, RequestContext, RunningService,
+};
+use rmcp::transport::{StreamableHttpClientTransport, TokioChildProcess};
+use rmcp::{ClientHandler, ErrorData as McpError, RoleClient};
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_leads-mcp");
+
+/// What the simulated human answers to a confirmation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Human {
+    /// The client does not declare elicitation.
+    CannotElicit,
+    Accepts,
+    Declines,
+    /// Accepts the form but leaves `confirm` false.
+    Unticks,
+}
+
+/// An MCP client with a scripted human behind it.
+#[derive(Clone)]
+pub struct TestClient {
+    pub human: Human,
+    /// Every confirmation message the human was shown.
+    pub asked: Arc<Mutex<Vec<String>>>,
+    pub progress: Arc<Mutex<Vec<ProgressNotificationParam>>>,
+}
+
+impl TestClient {
+    pub fn new(human: Human) -> Self {
+        Self {
+            human,
+            asked: Arc::default(),
+            progress: Arc::default(),
+        }
+    }
+
+    pub fn asked(&self) -> Vec<String> {
+        self.asked.lock().unwrap().clone()
+    }
+}
+
+impl ClientHandler for TestClient {
+    fn get_info(&self) -> ClientConfig {
+        let caps = match self.human {
+            Human::CannotElicit => ClientCapabilities::default(),
+            _ => ClientCapabilities::builder().enable_elicitation().build(),
+        };
+        ClientConfig::new(caps, Implementation::new("leads-mcp-tests", "1.0.0"))
+    }
+
+    async fn create_elicitation(
+        &self,
+        request: ElicitRequestParams,
+        _ctx: RequestContext<RoleClient>,
+    ) -> Result<ElicitResult, McpError> {
+        if let ElicitRequestParams::FormElicitationParams { message, .. } = &request {
+            self.asked.lock().unwrap().push(message.clone());
+        }
+        let (action, content) = match self.human {
+            Human::Accepts => (ElicitationAction::Accept, Some(json!({"confirm": true}))),
+            Human::Unticks => (ElicitationAction::Accept, Some(json!({"confirm": false}))),
+            Human::Declines | Human::CannotElicit => (ElicitationAction::Decline, None),
+        };
+        let mut result = ElicitResult::new(action);
+        result.content = content;
+        Ok(result)
+    }
+
+    async fn on_progress(
+        &self,
+        params: ProgressNotificationParam,
+        _ctx: NotificationContext<RoleClient>,
+    ) {
+        self.progress.lock().unwrap().push(params);
+    }
+}
+
+/// Which protocol generation the client speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Era {
+    /// `initialize` handshake (2025-11-25).
+    Handshake,
+    /// No handshake: `_meta` on every request (2026-07-28).
+    Modern,
+}
+
+fn lifecycle(era: Era) -> ClientLifecycleMode {
+    match era {
+        Era::Handshake => ClientLifecycleMode::Initialize,
+        Era::Modern => ClientLifecycleMode::Discover {
+            preferred_versions: vec![ProtocolVersion::V_2026_07_28],
+        },
+    }
+}
+
+pub type Client = RunningService<RoleClient, TestClient>;
+
+/// The sandbox as the upstream, and the env that points the server at it.
+pub struct Upstream {
+    pub sandbox: Sandbox,
+}
+
+impl Upstream {
+    pub async fn start() -> Self {
+        Self {
+            sandbox: Sandbox::start().await.unwrap(),
+        }
+    }
+
+    /// `<VENDOR>_BASE_URL` + the sandbox's full key for every vendor.
+    pub fn env(&self) -> Vec<(String, String)> {
+        self.sandbox.env()
+    }
+
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.sandbox.take_requests()
+    }
+
+    /// The one request recorded since the last look.
+    pub fn only_request(&self) -> Recorded {
+        let mut all = self.requests();
+        assert_eq!(
+            all.len(),
+            1,
+            "expected exactly one upstream request, got {all:#?}"
+        );
+        all.remove(0)
+    }
+}
+
+fn command(args: &[&str], env: &[(String, String)]) -> Command {
+    let mut cmd = Command::new(BIN);
+    // Only what the test gives: a developer's real keys must never leak in.
+    cmd.env_clear().args(args).kill_on_drop(true);
+    if !env.iter().any(|(k, _)| k == "RUST_LOG") {
+        cmd.env("RUST_LOG", "warn");
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd
+}
+
+/// The server over stdio, with `args` before `stdio`, and its stderr when `capture_stderr`.
+pub async fn stdio_with(
+    args: &[&str],
+    env: &[(String, String)],
+    client: TestClient,
+    era: Era,
+    capture_stderr: bool,
+) -> (Client, Option<tokio::process::ChildStderr>) {
+    let mut all_args: Vec<&str> = args.to_vec();
+    all_args.push("stdio");
+    let (transport, stderr) = TokioChildProcess::builder(command(&all_args, env))
+        .stderr(if capture_stderr {
+            Stdio::piped()
+        } else {
+            Stdio::inherit()
+        })
+        .spawn()
+        .unwrap();
+    let service = client
+        .serve_with_lifecycle(transport, lifecycle(era))
+        .await
+        .unwrap();
+    (service, stderr)
+}
+
+pub async fn stdio(
+    args: &[&str],
+    env: &[(String, String)],
+    client: TestClient,
+    era: Era,
+) -> Client {
+    stdio_with(args, env, client, era, false).await.0
+}
+
+/// A running `leads-mcp http` and its address.
+pub struct HttpServer {
+    pub child: Child,
+    pub base: String,
+}
+
+/// Starts `leads-mcp http --listen 127.0.0.1:0` and waits for its address.
+pub async fn http_server(args: &[&str], env: &[(String, String)]) -> HttpServer {
+    let mut all_args: Vec<&str> = args.to_vec();
+    all_args.extend(["http", "--listen", "127.0.0.1:0"]);
+    let mut child = command(&all_args, env)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = BufReader::new(stderr).lines();
+    let base = tokio::time::timeout(Duration::from_secs(20), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(rest) = line.split("listening on ").nth(1) {
+                return rest.split_whitespace().next().unwrap().to_string();
+            }
+        }
+        panic!("the server exited before listening");
+    })
+    .await
+    .unwrap();
+    // Keep draining stderr so the server never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    HttpServer { child, base }
+}
+
+pub async fn http_client(server: &HttpServer, client: TestClient, era: Era) -> Client {
+    leads_mcp::upstream::install_crypto_provider();
+    let transport = StreamableHttpClientTransport::from_uri(format!("{}/mcp", server.base));
+    client
+        .serve_with_lifecycle(transport, lifecycle(era))
+        .await
+        .unwrap()
+}
+
+pub fn args(v: Value) -> Option<serde_json::Map<String, Value>> {
+    v.as_object().cloned()
+}
+
+/// Calls a tool (driving 2026 input_required rounds) and returns the result.
+pub async fn call(client: &Client, name: &str, arguments: Value) -> CallToolResult {
+    let mut params = CallToolRequestParams::new(name.to_string());
+    params.arguments = args(arguments);
+    client.call_tool(params).await.unwrap()
+}
+
+/// The structured content of a result.
+pub fn structured(r: &CallToolResult) -> Value {
+    r.structured_content.clone().unwrap_or(Value::Null)
+}
+
+/// Every text block of a result, joined.
+pub fn text(r: &CallToolResult) -> String {
+    r.content
+        .iter()
+        .filter_map(|c| c.as_text().map(|t| t.text.clone()))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+pub fn is_error(r: &CallToolResult) -> bool {
+    r.is_error == Some(true)
+}
+
+/// Env with the sandbox's base URLs but the given LeadPanther key.
+pub fn with_key(up: &Upstream, key: Option<&str>) -> Vec<(String, String)> {
+    let mut env: Vec<(String, String)> = up
+        .env()
+        .into_iter()
+        .filter(|(k, _)| k != "LEADPANTHER_API_KEY")
+        .collect();
+    if let Some(key) = key {
+        env.push(("LEADPANTHER_API_KEY".into(), key.into()));
+    }
+    env
+}

@@ -274,3 +274,67 @@ pub fn with_key(up: &Upstream, key: Option<&str>) -> Vec<(String, String)> {
     }
     env
 }
+
+/// A legacy HTTP+SSE (2024-11-05) client transport, since rmcp 3.x has none:
+/// `GET /sse`, wait for the `endpoint` event, then POST every message there.
+pub async fn legacy_sse_client(base: &str, client: TestClient, headers: &[(&str, &str)]) -> Client {
+    use futures::{SinkExt, StreamExt};
+    use rmcp::model::{ClientJsonRpcMessage, ServerJsonRpcMessage};
+
+    leads_mcp::upstream::install_crypto_provider();
+    let mut default_headers = reqwest::header::HeaderMap::new();
+    for (k, v) in headers {
+        default_headers.insert(
+            reqwest::header::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+            reqwest::header::HeaderValue::from_str(v).unwrap(),
+        );
+    }
+    let http = reqwest::Client::builder().default_headers(default_headers).build().unwrap();
+    let response = http
+        .get(format!("{base}/sse"))
+        .header("accept", "text/event-stream")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let (event_tx, mut events) = futures::channel::mpsc::unbounded::<(String, String)>();
+    let mut body = response.bytes_stream();
+    tokio::spawn(async move {
+        let mut buffer = String::new();
+        let (mut event, mut data) = (String::new(), String::new());
+        while let Some(Ok(chunk)) = body.next().await {
+            buffer.push_str(&String::from_utf8_lossy(&chunk));
+            while let Some(end) = buffer.find('\n') {
+                let line = buffer[..end].trim_end_matches('\r').to_string();
+                buffer.drain(..=end);
+                if line.is_empty() {
+                    if !data.is_empty() && event_tx.unbounded_send((std::mem::take(&mut event), std::mem::take(&mut data))).is_err() {
+                        return;
+                    }
+                } else if let Some(v) = line.strip_prefix("event:") {
+                    event = v.trim().to_string();
+                } else if let Some(v) = line.strip_prefix("data:") {
+                    data.push_str(v.trim_start());
+                }
+            }
+        }
+    });
+    let (kind, endpoint) = events.next().await.unwrap();
+    assert_eq!(kind, "endpoint");
+    let post_url = format!("{base}{endpoint}");
+    let incoming = events
+        .filter_map(|(kind, data)| async move {
+            (kind == "message").then(|| serde_json::from_str::<ServerJsonRpcMessage>(&data).ok()).flatten()
+        })
+        .boxed();
+    let (outgoing, mut to_post) = futures::channel::mpsc::channel::<ClientJsonRpcMessage>(16);
+    tokio::spawn(async move {
+        while let Some(message) = to_post.next().await {
+            let status = http.post(&post_url).json(&message).send().await.map(|r| r.status());
+            assert_eq!(status.unwrap(), 202);
+        }
+    });
+    let sink = outgoing.sink_map_err(|e| std::io::Error::other(e.to_string()));
+    use rmcp::ServiceExt;
+    client.serve((sink, incoming)).await.unwrap()
+}

@@ -89,6 +89,7 @@ impl Confirmer {
         tool: &ToolSpec,
         vendor_title: &str,
         route: &Route,
+        details: &[String],
         request: &CallToolRequestParams,
         ctx: &RequestContext<RoleServer>,
     ) -> Gate {
@@ -99,7 +100,7 @@ impl Confirmer {
             return Gate::Proceed;
         }
         let args = request.arguments.clone().unwrap_or_default();
-        let message = describe(tool, kind, vendor_title, route);
+        let message = describe(tool, kind, vendor_title, route, details);
         let can_elicit = ctx
             .client_capabilities()
             .and_then(|c| c.elicitation)
@@ -284,7 +285,13 @@ fn cannot_elicit(tool: &ToolSpec) -> Refusal {
 }
 
 /// What the human sees: the action, the exact request and its full text.
-pub fn describe(tool: &ToolSpec, kind: ConfirmKind, vendor_title: &str, route: &Route) -> String {
+pub fn describe(
+    tool: &ToolSpec,
+    kind: ConfirmKind,
+    vendor_title: &str,
+    route: &Route,
+    details: &[String],
+) -> String {
     let what = match kind {
         ConfirmKind::Send => "This sends a message to a person.",
         ConfirmKind::Bulk => "This is irreversible and affects many records.",
@@ -294,6 +301,10 @@ pub fn describe(tool: &ToolSpec, kind: ConfirmKind, vendor_title: &str, route: &
         tool.title,
         route.display()
     );
+    for line in details {
+        text.push_str(line);
+        text.push('\n');
+    }
     if let Some(Value::Object(body)) = &route.body {
         for (field, value) in body {
             match value {
@@ -304,4 +315,140 @@ pub fn describe(tool: &ToolSpec, kind: ConfirmKind, vendor_title: &str, route: &
     }
     text.push_str("\nConfirm to send exactly this; decline to send nothing.");
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::Catalog;
+    use crate::config::{Flags, VendorEnv};
+    use serde_json::json;
+    use std::collections::BTreeMap;
+
+    fn confirmer() -> Confirmer {
+        let config =
+            Config::from_flags(&Flags::default(), &BTreeMap::new(), VendorEnv::default()).unwrap();
+        Confirmer::new(&config)
+    }
+
+    fn args(v: Value) -> JsonObject {
+        v.as_object().unwrap().clone()
+    }
+
+    fn yes() -> Value {
+        json!({"action": "accept", "content": {"confirm": true}})
+    }
+
+    fn is_proceed(g: &Gate) -> bool {
+        matches!(g, Gate::Proceed)
+    }
+
+    #[test]
+    fn a_sealed_yes_works_once_and_only_for_its_arguments() {
+        let c = confirmer();
+        let catalog = Catalog::load().unwrap();
+        let tool = catalog.tool("leadpanther_create_post").unwrap();
+        let a = args(json!({"text": "Hello"}));
+        let state = c.seal(tool, &a).unwrap();
+        // Other arguments: refused, and the state stays unused.
+        let other = args(json!({"text": "Goodbye"}));
+        let g = c.answer_of_retry(tool, &other, &state, Some(&yes()));
+        assert!(
+            matches!(&g, Gate::Stop(r) if r.message.contains("does not match")),
+            "{g:?}"
+        );
+        // Another tool: refused.
+        let delete = catalog.tool("leadpanther_delete_post").unwrap();
+        assert!(!is_proceed(&c.answer_of_retry(
+            delete,
+            &a,
+            &state,
+            Some(&yes())
+        )));
+        // The right arguments: a yes proceeds, once.
+        assert!(is_proceed(&c.answer_of_retry(
+            tool,
+            &a,
+            &state,
+            Some(&yes())
+        )));
+        let g = c.answer_of_retry(tool, &a, &state, Some(&yes()));
+        assert!(
+            matches!(&g, Gate::Stop(r) if r.message.contains("already used")),
+            "{g:?}"
+        );
+    }
+
+    #[test]
+    fn altered_state_and_missing_answers_are_refused() {
+        let c = confirmer();
+        let catalog = Catalog::load().unwrap();
+        let tool = catalog.tool("leadpanther_create_post").unwrap();
+        let a = args(json!({"text": "Hello"}));
+        let state = c.seal(tool, &a).unwrap();
+        let mut altered = state.clone();
+        altered.push('x');
+        assert!(!is_proceed(&c.answer_of_retry(
+            tool,
+            &a,
+            &altered,
+            Some(&yes())
+        )));
+        assert!(!is_proceed(&c.answer_of_retry(
+            tool,
+            &a,
+            "not-a-state",
+            Some(&yes())
+        )));
+        let fresh = c.seal(tool, &a).unwrap();
+        assert!(!is_proceed(&c.answer_of_retry(tool, &a, &fresh, None)));
+        // A state sealed by another process (another key) is refused.
+        let other = confirmer().seal(tool, &a).unwrap();
+        assert!(!is_proceed(&c.answer_of_retry(
+            tool,
+            &a,
+            &other,
+            Some(&yes())
+        )));
+    }
+
+    #[test]
+    fn only_accept_with_confirm_true_is_a_yes() {
+        let catalog = Catalog::load().unwrap();
+        let tool = catalog.tool("leadpanther_create_post").unwrap();
+        let answer = |v: Value| ElicitResult::deserialize(&v).unwrap();
+        assert!(is_proceed(&decide(tool, &answer(yes()))));
+        for no in [
+            json!({"action": "accept", "content": {"confirm": false}}),
+            json!({"action": "accept"}),
+            json!({"action": "accept", "content": {"confirm": "true"}}),
+            json!({"action": "decline"}),
+            json!({"action": "cancel"}),
+        ] {
+            let g = decide(tool, &answer(no.clone()));
+            assert!(
+                matches!(&g, Gate::Stop(r) if r.message.contains("Nothing was sent")),
+                "{no}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_human_sees_the_exact_request_and_details() {
+        let catalog = Catalog::load().unwrap();
+        let tool = catalog.tool("leadpanther_create_post").unwrap();
+        let base = url::Url::parse("https://app.leadpanther.ai/api/v1").unwrap();
+        let route =
+            crate::route::build(tool, &base, &args(json!({"text": "Line one\nLine two"}))).unwrap();
+        let text = describe(
+            tool,
+            ConfirmKind::Send,
+            "LeadPanther",
+            &route,
+            &["Recipient: someone".into()],
+        );
+        assert!(text.contains("POST /api/v1/posts"));
+        assert!(text.contains("Line one\nLine two"));
+        assert!(text.contains("Recipient: someone"));
+    }
 }

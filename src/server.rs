@@ -60,6 +60,8 @@ pub enum StartupError {
 /// Everything one process serves; built once, shared by every session.
 pub struct Served {
     pub tools: Vec<Arc<ToolSpec>>,
+    /// Every tool of the catalog, served or not, for vendor preflight reads.
+    catalog_tools: HashMap<String, Arc<ToolSpec>>,
     index: HashMap<String, usize>,
     tool_defs: Vec<Tool>,
     pub vendors: HashMap<String, Arc<VendorRuntime>>,
@@ -130,6 +132,11 @@ impl Served {
             .filter(|(name, _)| served_vendor(name))
             .collect();
         Ok(Self {
+            catalog_tools: catalog
+                .tools
+                .iter()
+                .map(|t| (t.name.clone(), t.clone()))
+                .collect(),
             tool_defs: tools.iter().map(|t| t.to_tool()).collect(),
             index,
             tools,
@@ -257,9 +264,25 @@ impl ServerHandler for LeadsServer {
             Ok(route) => route,
             Err(refusal) => return Ok(result::refused(&tool.name, &refusal).into()),
         };
+        // The vendor's own rules, which may need reads, before the human is asked.
+        let lookup = |name: &str| served.catalog_tools.get(name).cloned();
+        let preflight = match vendor
+            .preflight(&served.upstream, &lookup, tool, &args, &route, &ctx.ct)
+            .await
+        {
+            Ok(preflight) => preflight,
+            Err(refusal) => return Ok(result::refused(&tool.name, &refusal).into()),
+        };
         match served
             .confirmer
-            .check(tool, &vendor.spec.title, &route, &request, &ctx)
+            .check(
+                tool,
+                &vendor.spec.title,
+                &route,
+                &preflight.details,
+                &request,
+                &ctx,
+            )
             .await
         {
             Gate::Proceed => {}

@@ -20,9 +20,15 @@ fn names(args: &[&str], env: &[(&str, &str)]) -> Vec<String> {
     let mut all = args.to_vec();
     all.extend(["tools", "--json"]);
     let out = run(&all, env);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let rows: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
-    rows.iter().map(|r| r["name"].as_str().unwrap().to_string()).collect()
+    rows.iter()
+        .map(|r| r["name"].as_str().unwrap().to_string())
+        .collect()
 }
 
 const KEY: (&str, &str) = ("LEADPANTHER_API_KEY", "lp_test_key");
@@ -34,19 +40,39 @@ fn tools_json_lists_the_twenty_leadpanther_routes() {
     let rows: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(rows.len(), 20);
     for row in &rows {
-        for field in ["name", "vendor", "method", "path", "agency_path", "scope", "read_only", "destructive", "confirm", "sensitive"] {
+        for field in [
+            "name",
+            "vendor",
+            "method",
+            "path",
+            "agency_path",
+            "scope",
+            "read_only",
+            "destructive",
+            "confirm",
+            "sensitive",
+        ] {
             assert!(row.get(field).is_some(), "{field} missing in {row}");
         }
     }
-    let posts = rows.iter().find(|r| r["name"] == "leadpanther_get_post").unwrap();
+    let posts = rows
+        .iter()
+        .find(|r| r["name"] == "leadpanther_get_post")
+        .unwrap();
     assert_eq!(posts["method"], "GET");
     assert_eq!(posts["path"], "/posts/{id}");
     assert_eq!(posts["agency_path"], "/clients/{client_id}/posts/{id}");
     assert_eq!(posts["scope"], "posts:read");
     assert_eq!(posts["read_only"], true);
-    let leads = rows.iter().find(|r| r["name"] == "leadpanther_list_leads").unwrap();
+    let leads = rows
+        .iter()
+        .find(|r| r["name"] == "leadpanther_list_leads")
+        .unwrap();
     assert_eq!(leads["sensitive"], true);
-    let delete = rows.iter().find(|r| r["name"] == "leadpanther_delete_post").unwrap();
+    let delete = rows
+        .iter()
+        .find(|r| r["name"] == "leadpanther_delete_post")
+        .unwrap();
     assert_eq!(delete["destructive"], true);
     // The key never shows, and the size goes to stderr so stdout stays JSON.
     assert!(!String::from_utf8_lossy(&out.stdout).contains("lp_test_key"));
@@ -57,7 +83,10 @@ fn tools_json_lists_the_twenty_leadpanther_routes() {
 fn the_leadpanther_tool_list_stays_under_5000_tokens() {
     let out = run(&["tools"], &[KEY]);
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let line = stdout.lines().find(|l| l.contains("tools/list answer")).unwrap();
+    let line = stdout
+        .lines()
+        .find(|l| l.contains("tools/list answer"))
+        .unwrap();
     let tokens: usize = line
         .split("about ")
         .nth(1)
@@ -74,46 +103,119 @@ fn vendors_are_served_by_credentials_or_by_name() {
     assert!(names(&[], &[]).is_empty());
     assert_eq!(names(&[], &[KEY]).len(), 20);
     assert_eq!(names(&["--vendors", "leadpanther"], &[]).len(), 20);
-    assert_eq!(names(&[], &[("LEADS_MCP_VENDORS", "leadpanther")]).len(), 20);
-    assert_eq!(names(&["--sandbox"], &[]).iter().filter(|n| n.starts_with("leadpanther_")).count(), 20);
+    assert_eq!(
+        names(&[], &[("LEADS_MCP_VENDORS", "leadpanther")]).len(),
+        20
+    );
+    assert_eq!(
+        names(&["--sandbox"], &[])
+            .iter()
+            .filter(|n| n.starts_with("leadpanther_"))
+            .count(),
+        20
+    );
     let out = run(&["tools"], &[]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("LEADPANTHER_API_KEY is not set"));
 }
 
 #[test]
 fn tools_groups_exclusions_and_read_only() {
-    let picked = names(&["--tools", "leadpanther_list_posts,leadpanther:leads"], &[KEY]);
+    let picked = names(
+        &["--tools", "leadpanther_list_posts,leadpanther:leads"],
+        &[KEY],
+    );
     assert_eq!(picked, ["leadpanther_list_posts", "leadpanther_list_leads"]);
-    assert_eq!(names(&[], &[KEY, ("LEADS_MCP_TOOLS", "leadpanther_list_posts,leadpanther:leads")]), picked);
+    assert_eq!(
+        names(
+            &[],
+            &[
+                KEY,
+                (
+                    "LEADS_MCP_TOOLS",
+                    "leadpanther_list_posts,leadpanther:leads"
+                )
+            ]
+        ),
+        picked
+    );
 
     let without_posts = names(&["--exclude-tools", "leadpanther:posts"], &[KEY]);
     assert_eq!(without_posts.len(), 14);
     assert!(without_posts.iter().all(|n| !n.contains("_post")));
-    assert_eq!(names(&[], &[KEY, ("LEADS_MCP_EXCLUDE_TOOLS", "leadpanther:posts")]), without_posts);
+    assert_eq!(
+        names(
+            &[],
+            &[KEY, ("LEADS_MCP_EXCLUDE_TOOLS", "leadpanther:posts")]
+        ),
+        without_posts
+    );
 
     // Exclusions and read-only win over --tools.
-    assert!(names(&["--tools", "leadpanther_create_post", "--exclude-tools", "leadpanther_create_post"], &[KEY]).is_empty());
-    assert!(names(&["--tools", "leadpanther_create_post", "--read-only"], &[KEY]).is_empty());
+    assert!(
+        names(
+            &[
+                "--tools",
+                "leadpanther_create_post",
+                "--exclude-tools",
+                "leadpanther_create_post"
+            ],
+            &[KEY]
+        )
+        .is_empty()
+    );
+    assert!(
+        names(
+            &["--tools", "leadpanther_create_post", "--read-only"],
+            &[KEY]
+        )
+        .is_empty()
+    );
     let read_only = names(&["--read-only"], &[KEY]);
     assert_eq!(read_only.len(), 12);
-    assert_eq!(names(&[], &[KEY, ("LEADS_MCP_READ_ONLY", "true")]), read_only);
-    assert_eq!(names(&[], &[KEY, ("LEADS_MCP_READ_ONLY", "false")]).len(), 20);
+    assert_eq!(
+        names(&[], &[KEY, ("LEADS_MCP_READ_ONLY", "true")]),
+        read_only
+    );
+    assert_eq!(
+        names(&[], &[KEY, ("LEADS_MCP_READ_ONLY", "false")]).len(),
+        20
+    );
 }
 
 #[test]
 fn unknown_names_stop_the_server() {
     for (args, env, expect) in [
-        (vec!["--vendors", "leadpanter"], vec![], "known vendors: leadpanther"),
-        (vec!["--tools", "leadpanther_list_post"], vec![KEY], "did you mean leadpanther_list_posts"),
-        (vec!["--exclude-tools", "leadpanther:nope"], vec![KEY], "unknown tool or group"),
-        (vec![], vec![KEY, ("LEADS_MCP_TOOLS", "nope")], "unknown tool or group"),
+        (
+            vec!["--vendors", "leadpanter"],
+            vec![],
+            "known vendors: leadpanther",
+        ),
+        (
+            vec!["--tools", "leadpanther_list_post"],
+            vec![KEY],
+            "did you mean leadpanther_list_posts",
+        ),
+        (
+            vec!["--exclude-tools", "leadpanther:nope"],
+            vec![KEY],
+            "unknown tool or group",
+        ),
+        (
+            vec![],
+            vec![KEY, ("LEADS_MCP_TOOLS", "nope")],
+            "unknown tool or group",
+        ),
     ] {
         for sub in ["tools", "stdio"] {
             let mut all = args.clone();
             all.push(sub);
             let out = run(&all, &env);
             assert_eq!(out.status.code(), Some(2), "{all:?}");
-            assert!(String::from_utf8_lossy(&out.stderr).contains(expect), "{all:?}: {}", String::from_utf8_lossy(&out.stderr));
+            assert!(
+                String::from_utf8_lossy(&out.stderr).contains(expect),
+                "{all:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
     }
 }

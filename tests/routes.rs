@@ -10,9 +10,15 @@ use leads_mcp::catalog::Catalog;
 fn doc(vendor: &str) -> String {
     let catalog = Catalog::load().unwrap();
     let file = &catalog.vendor(vendor).unwrap().doc;
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/vendor-docs").join(file);
-    std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e}; the vendor docs must be checked out in ../shared beside the repo", path.display()))
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/vendor-docs")
+        .join(file);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; the vendor docs must be checked out in ../shared beside the repo",
+            path.display()
+        )
+    })
 }
 
 /// `{clientId}` and `{client_id}` name the same placeholder.
@@ -30,10 +36,17 @@ fn leadpanther_matches_the_guides_route_table() {
         .unwrap();
     // (direct route, agency route or n/a, scope)
     let mut documented = BTreeSet::new();
-    for line in table.lines().filter(|l| l.starts_with("| ") && !l.starts_with("| Task") && !l.starts_with("|---")) {
+    for line in table
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| Task") && !l.starts_with("|---"))
+    {
         let cells: Vec<&str> = line.trim_matches('|').split('|').map(str::trim).collect();
         assert_eq!(cells.len(), 4, "{line}");
-        documented.insert((normalize(cells[1]), normalize(cells[2]), cells[3].to_string()));
+        documented.insert((
+            normalize(cells[1]),
+            normalize(cells[2]),
+            cells[3].to_string(),
+        ));
     }
     assert_eq!(documented.len(), 20, "the guide lists 20 routes");
 
@@ -50,7 +63,10 @@ fn leadpanther_matches_the_guides_route_table() {
     }
     let missing: Vec<_> = documented.difference(&served).collect();
     let extra: Vec<_> = served.difference(&documented).collect();
-    assert!(missing.is_empty() && extra.is_empty(), "documented but not served: {missing:#?}\nserved but not documented: {extra:#?}");
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "documented but not served: {missing:#?}\nserved but not documented: {extra:#?}"
+    );
 }
 
 #[test]
@@ -65,13 +81,20 @@ fn leadpanther_serves_none_of_the_guessed_routes() {
         .skip_while(|l| l.is_empty())
         .take_while(|l| l.starts_with('/'))
         .collect();
-    assert!(guessed.contains(&"/webhooks") && guessed.len() >= 9, "{guessed:?}");
+    assert!(
+        guessed.contains(&"/webhooks") && guessed.len() >= 9,
+        "{guessed:?}"
+    );
     let catalog = Catalog::load().unwrap();
     for tool in catalog.tools.iter().filter(|t| t.vendor == "leadpanther") {
         for route in std::iter::once(&tool.path).chain(tool.agency_path.as_ref()) {
             for g in &guessed {
                 let segment = g.trim_start_matches('/');
-                assert!(!route.raw.split('/').any(|s| s == segment), "{} uses guessed route {g}", tool.name);
+                assert!(
+                    !route.raw.split('/').any(|s| s == segment),
+                    "{} uses guessed route {g}",
+                    tool.name
+                );
             }
         }
     }

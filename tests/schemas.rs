@@ -16,7 +16,10 @@ fn every_tool_schema_is_snapshotted() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots");
     for entry in std::fs::read_dir(dir).unwrap() {
         let name = entry.unwrap().file_name().to_string_lossy().to_string();
-        if let Some(tool) = name.strip_prefix("schemas__").and_then(|n| n.strip_suffix(".snap")) {
+        if let Some(tool) = name
+            .strip_prefix("schemas__")
+            .and_then(|n| n.strip_suffix(".snap"))
+        {
             assert!(catalog.tool(tool).is_some(), "stale snapshot {name}");
         }
     }
@@ -28,7 +31,11 @@ fn walk_properties(schema: &Value, at: &str, problems: &mut Vec<String>) {
     };
     for (name, prop) in props {
         let here = format!("{at}.{name}");
-        if prop.get("description").and_then(Value::as_str).is_none_or(|d| d.trim().is_empty()) {
+        if prop
+            .get("description")
+            .and_then(Value::as_str)
+            .is_none_or(|d| d.trim().is_empty())
+        {
             problems.push(format!("{here} has no description"));
         }
         if prop.get("type").is_none() {
@@ -54,7 +61,12 @@ fn schemas_are_portable_and_fully_described() {
         }
         walk_properties(schema, &tool.name, &mut problems);
         let ann = &t["annotations"];
-        for hint in ["readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint"] {
+        for hint in [
+            "readOnlyHint",
+            "destructiveHint",
+            "idempotentHint",
+            "openWorldHint",
+        ] {
             assert!(ann[hint].is_boolean(), "{}: {hint} unset", tool.name);
         }
         if tool.method.as_str() == "GET" {

@@ -62,6 +62,69 @@ pub trait Adapter: Send + Sync {
     fn unauthorized(&self) -> BoxFuture<'_, bool> {
         Box::pin(async { false })
     }
+
+    /// The vendor's documented rules about a call that a schema can't
+    /// express, checked before anyone is asked to confirm it or it is sent.
+    /// They may read other documented routes through `ctx.read`.
+    fn preflight<'a>(
+        &'a self,
+        ctx: &'a PreflightContext<'a>,
+    ) -> BoxFuture<'a, Result<Preflight, Refusal>> {
+        let _ = ctx;
+        Box::pin(async { Ok(Preflight::default()) })
+    }
+}
+
+/// What a vendor's rules add to a call before it is confirmed and sent.
+#[derive(Debug, Default)]
+pub struct Preflight {
+    /// Lines the confirmation shows besides the request itself (the
+    /// recipient, the thread, what the numbers will be afterwards).
+    pub details: Vec<String>,
+}
+
+/// Finds any tool of the catalog by name, served or not: a preflight may
+/// read a documented route that the operator chose not to serve.
+pub type ToolLookup<'a> = &'a (dyn Fn(&str) -> Option<Arc<ToolSpec>> + Send + Sync);
+
+/// The call under check, and reads of the same vendor's other routes.
+pub struct PreflightContext<'a> {
+    pub tool: &'a ToolSpec,
+    pub args: &'a JsonObject,
+    pub route: &'a Route,
+    pub ct: &'a CancellationToken,
+    runtime: &'a VendorRuntime,
+    upstream: &'a Upstream,
+    lookup: ToolLookup<'a>,
+}
+
+impl PreflightContext<'_> {
+    /// Runs one read-only tool of the same vendor through the usual steps
+    /// (arguments, route, authentication, upstream, envelope). Never writes.
+    pub async fn read(&self, tool: &str, args: serde_json::Value) -> Outcome {
+        let Some(spec) =
+            (self.lookup)(tool).filter(|t| t.vendor == self.runtime.spec.name && t.read_only)
+        else {
+            return Outcome::Refused(Refusal::new(
+                "internal",
+                format!(
+                    "preflight of {} named {tool}, not a read of this vendor",
+                    self.tool.name
+                ),
+                "Report this as a bug in leads-mcp.",
+            ));
+        };
+        let args = args.as_object().cloned().unwrap_or_default();
+        let route = match guard::check_arguments(&spec, &args)
+            .and_then(|()| self.runtime.route(&spec, &args))
+        {
+            Ok(route) => route,
+            Err(refusal) => return Outcome::Refused(refusal),
+        };
+        self.runtime
+            .send(self.upstream, &spec, &route, self.ct)
+            .await
+    }
 }
 
 /// A served vendor: its spec, its resolved base URL and its adapter.
@@ -132,6 +195,28 @@ impl VendorRuntime {
             ));
         }
         Ok(())
+    }
+
+    /// The vendor's own rules about this call (see [`Adapter::preflight`]).
+    pub async fn preflight(
+        &self,
+        upstream: &Upstream,
+        lookup: ToolLookup<'_>,
+        tool: &ToolSpec,
+        args: &JsonObject,
+        route: &Route,
+        ct: &CancellationToken,
+    ) -> Result<Preflight, Refusal> {
+        let ctx = PreflightContext {
+            tool,
+            args,
+            route,
+            ct,
+            runtime: self,
+            upstream,
+            lookup,
+        };
+        self.adapter.preflight(&ctx).await
     }
 
     /// Steps 4-6: authenticates, sends and interprets one request of `tool`.

@@ -289,7 +289,10 @@ pub async fn legacy_sse_client(base: &str, client: TestClient, headers: &[(&str,
             reqwest::header::HeaderValue::from_str(v).unwrap(),
         );
     }
-    let http = reqwest::Client::builder().default_headers(default_headers).build().unwrap();
+    let http = reqwest::Client::builder()
+        .default_headers(default_headers)
+        .build()
+        .unwrap();
     let response = http
         .get(format!("{base}/sse"))
         .header("accept", "text/event-stream")
@@ -308,7 +311,11 @@ pub async fn legacy_sse_client(base: &str, client: TestClient, headers: &[(&str,
                 let line = buffer[..end].trim_end_matches('\r').to_string();
                 buffer.drain(..=end);
                 if line.is_empty() {
-                    if !data.is_empty() && event_tx.unbounded_send((std::mem::take(&mut event), std::mem::take(&mut data))).is_err() {
+                    if !data.is_empty()
+                        && event_tx
+                            .unbounded_send((std::mem::take(&mut event), std::mem::take(&mut data)))
+                            .is_err()
+                    {
                         return;
                     }
                 } else if let Some(v) = line.strip_prefix("event:") {
@@ -324,13 +331,20 @@ pub async fn legacy_sse_client(base: &str, client: TestClient, headers: &[(&str,
     let post_url = format!("{base}{endpoint}");
     let incoming = events
         .filter_map(|(kind, data)| async move {
-            (kind == "message").then(|| serde_json::from_str::<ServerJsonRpcMessage>(&data).ok()).flatten()
+            (kind == "message")
+                .then(|| serde_json::from_str::<ServerJsonRpcMessage>(&data).ok())
+                .flatten()
         })
         .boxed();
     let (outgoing, mut to_post) = futures::channel::mpsc::channel::<ClientJsonRpcMessage>(16);
     tokio::spawn(async move {
         while let Some(message) = to_post.next().await {
-            let status = http.post(&post_url).json(&message).send().await.map(|r| r.status());
+            let status = http
+                .post(&post_url)
+                .json(&message)
+                .send()
+                .await
+                .map(|r| r.status());
             assert_eq!(status.unwrap(), 202);
         }
     });

@@ -194,6 +194,9 @@ struct ToolManifest {
     /// At least one body argument must be given (PATCH-style updates).
     #[serde(default)]
     body_required: bool,
+    /// Rules between arguments that a portable schema can't express.
+    #[serde(default, rename = "rule")]
+    rules: Vec<ArgumentRule>,
     #[serde(default)]
     read_only: Option<bool>,
     #[serde(default)]
@@ -217,6 +220,10 @@ fn yes() -> bool {
     true
 }
 
+fn json_mime() -> String {
+    "application/json".into()
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ConfirmKind {
@@ -226,6 +233,27 @@ pub enum ConfirmKind {
     Bulk,
 }
 
+/// A documented rule between arguments, e.g. "a dislike needs a reason" or
+/// "give at least one identifier". Checked before anything is sent.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArgumentRule {
+    /// Applies when every named argument has exactly this value.
+    #[serde(default)]
+    pub when: Map<String, Value>,
+    /// These arguments must then be given (and not null).
+    #[serde(default)]
+    pub require: Vec<String>,
+    /// At least one of these groups must then be given in full.
+    #[serde(default)]
+    pub any_of: Vec<Vec<String>>,
+    /// Apply the rule to each object of this array argument instead.
+    #[serde(default)]
+    pub each: Option<String>,
+    /// What the caller is told when the rule is broken.
+    pub message: String,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ResourceManifest {
@@ -233,6 +261,9 @@ pub struct ResourceManifest {
     pub name: String,
     pub title: String,
     pub description: String,
+    /// The content's type (default `application/json`).
+    #[serde(default = "json_mime")]
+    pub mime_type: String,
     /// The read-only, argument-free tool whose result is the resource's content.
     pub tool: String,
 }
@@ -396,6 +427,7 @@ pub struct ToolSpec {
     pub params: Vec<Param>,
     pub query_const: Vec<(String, String)>,
     pub body_required: bool,
+    pub rules: Vec<ArgumentRule>,
     pub read_only: bool,
     pub destructive: bool,
     pub idempotent: bool,
@@ -646,6 +678,9 @@ fn build_tool(
     }
 
     check_routes(&path, agency_path.as_ref(), &params)?;
+    for rule in &t.rules {
+        check_rule(rule, &properties)?;
+    }
     if params
         .iter()
         .filter(|p| p.location == Location::BodyObject)
@@ -717,6 +752,7 @@ fn build_tool(
         params,
         query_const: t.query_const.clone().into_iter().collect(),
         body_required: t.body_required,
+        rules: t.rules.clone(),
         read_only,
         destructive,
         idempotent,
@@ -827,6 +863,36 @@ fn check_param(name: &str, def: &ParamManifest, required: bool) -> Result<(), St
         return Err(format!("body_object argument {name} must be an object"));
     }
     let _ = required;
+    Ok(())
+}
+
+/// A rule may only name arguments the tool has (or properties of the
+/// array items it applies to), and must ask for something.
+fn check_rule(rule: &ArgumentRule, properties: &Map<String, Value>) -> Result<(), String> {
+    let scope = match &rule.each {
+        Some(array) => properties
+            .get(array)
+            .filter(|p| p.get("type") == Some(&json!("array")))
+            .and_then(|p| p.pointer("/items/properties"))
+            .and_then(Value::as_object)
+            .ok_or_else(|| {
+                format!("rule: `each` names {array:?}, not an array of objects with properties")
+            })?,
+        None => properties,
+    };
+    if rule.require.is_empty() && rule.any_of.is_empty() {
+        return Err("rule: give `require` or `any_of`".into());
+    }
+    let named = rule
+        .when
+        .keys()
+        .chain(rule.require.iter())
+        .chain(rule.any_of.iter().flatten());
+    for name in named {
+        if !scope.contains_key(name) {
+            return Err(format!("rule names unknown argument {name:?}"));
+        }
+    }
     Ok(())
 }
 

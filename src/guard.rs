@@ -7,7 +7,7 @@ use rmcp::model::JsonObject;
 use serde_json::{Value, json};
 use url::{Host, Url};
 
-use crate::catalog::{Location, ToolSpec, VendorSpec};
+use crate::catalog::{ArgumentRule, Location, ToolSpec, VendorSpec};
 
 /// A call refused before anything was sent: what is wrong and what to do.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -55,6 +55,9 @@ pub fn check_arguments(tool: &ToolSpec, args: &JsonObject) -> Result<(), Refusal
                 problems.push(format!("`{}`: {why}", param.name));
             }
         }
+        for rule in &tool.rules {
+            problems.extend(broken_rule(rule, args));
+        }
         if tool.body_required {
             let any_body = tool.params.iter().any(|p| {
                 matches!(p.location, Location::Body | Location::BodyObject)
@@ -85,6 +88,32 @@ pub fn check_arguments(tool: &ToolSpec, args: &JsonObject) -> Result<(), Refusal
             format!("{}: invalid arguments: {}", tool.name, problems.join("; ")),
             "Fix the arguments named above (see the tool's input schema) and call again. Nothing was sent.",
         ))
+    }
+}
+
+/// The message of `rule` if `args` break it (for `each`, once per item).
+fn broken_rule(rule: &ArgumentRule, args: &JsonObject) -> Option<String> {
+    let broken_in = |scope: &JsonObject| {
+        let given = |name: &String| scope.get(name).is_some_and(|v| !v.is_null());
+        let applies = rule.when.iter().all(|(k, v)| scope.get(k) == Some(v));
+        applies
+            && (!rule.require.iter().all(given)
+                || (!rule.any_of.is_empty()
+                    && !rule.any_of.iter().any(|group| group.iter().all(given))))
+    };
+    match &rule.each {
+        None => broken_in(args).then(|| rule.message.clone()),
+        Some(array) => {
+            let items = args.get(array).and_then(Value::as_array)?;
+            let bad: Vec<String> = items
+                .iter()
+                .enumerate()
+                .filter(|(_, item)| item.as_object().is_some_and(&broken_in))
+                .map(|(i, _)| i.to_string())
+                .collect();
+            (!bad.is_empty())
+                .then(|| format!("`{array}` items {}: {}", bad.join(", "), rule.message))
+        }
     }
 }
 
@@ -436,6 +465,97 @@ mod tests {
         assert!(
             privacy_notice(posts).is_none() && untrusted_notice(posts, "LeadPanther").is_none()
         );
+    }
+
+    #[test]
+    fn argument_rules_between_fields_and_per_item() {
+        let manifest = r#"
+[vendor]
+name = "acme"
+title = "Acme"
+doc = "x.txt"
+base_url = "https://acme.example/api"
+base_url_env = "ACME_BASE_URL"
+instructions = "Acme."
+[groups]
+things = "Things"
+[[tool]]
+name = "acme_rate_thing"
+title = "Rate"
+group = "things"
+description = "Rate."
+method = "POST"
+path = "/rate"
+[tool.params.feedback]
+in = "body"
+type = "string"
+enum = ["like", "dislike"]
+required = true
+description = "Like or dislike."
+[tool.params.reason]
+in = "body"
+type = "string"
+description = "Why."
+[tool.params.items]
+in = "body"
+type = "array"
+items = { type = "object", properties = { email = { type = "string", description = "E" }, name = { type = "string", description = "N" }, company = { type = "string", description = "C" } } }
+description = "Items."
+[[tool.rule]]
+when = { feedback = "dislike" }
+require = ["reason"]
+message = "a dislike needs a reason"
+[[tool.rule]]
+each = "items"
+any_of = [["email"], ["name", "company"]]
+message = "give an email, or a name and a company"
+"#;
+        let c = crate::catalog::Catalog::from_sources([("acme", manifest)]).unwrap();
+        let t = c.tool("acme_rate_thing").unwrap();
+        assert!(check_arguments(t, &args(json!({"feedback": "like"}))).is_ok());
+        let e = check_arguments(t, &args(json!({"feedback": "dislike"}))).unwrap_err();
+        assert!(
+            e.message.contains("a dislike needs a reason"),
+            "{}",
+            e.message
+        );
+        assert!(check_arguments(t, &args(json!({"feedback": "dislike", "reason": null}))).is_err());
+        assert!(
+            check_arguments(t, &args(json!({"feedback": "dislike", "reason": "other"}))).is_ok()
+        );
+        let items = json!({"feedback": "like", "items": [{"email": "a@example.com"}, {"name": "A"}, {"name": "B", "company": "C"}]});
+        let e = check_arguments(t, &args(items)).unwrap_err();
+        assert!(
+            e.message.contains("`items` items 1: give an email"),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
+    fn rules_naming_unknown_arguments_are_refused() {
+        let manifest = r#"
+[vendor]
+name = "acme"
+title = "Acme"
+doc = "x.txt"
+base_url = "https://acme.example/api"
+base_url_env = "ACME_BASE_URL"
+instructions = "Acme."
+[groups]
+things = "Things"
+[[tool]]
+name = "acme_rate_thing"
+title = "Rate"
+group = "things"
+description = "Rate."
+method = "POST"
+path = "/rate"
+[[tool.rule]]
+require = ["reason"]
+message = "x"
+"#;
+        assert!(crate::catalog::Catalog::from_sources([("acme", manifest)]).is_err());
     }
 
     #[test]

@@ -367,7 +367,7 @@ impl ServerHandler for LeadsServer {
                 Resource::new(r.uri.clone(), r.name.clone())
                     .with_title(r.title.clone())
                     .with_description(r.description.clone())
-                    .with_mime_type("application/json")
+                    .with_mime_type(r.mime_type.clone())
             })
             .collect();
         Ok(ListResourcesResult::with_all_items(resources)
@@ -396,15 +396,13 @@ impl ServerHandler for LeadsServer {
         let vendor = served.vendor_of(tool)?;
         match served.run(tool, &JsonObject::new(), &ctx.ct).await? {
             Outcome::Ok(success) => {
-                let (text, mime) = match success.body {
-                    Value::String(s) => (s, "text/markdown"),
-                    other => (
-                        serde_json::to_string_pretty(&other).unwrap_or_default(),
-                        "application/json",
-                    ),
+                let text = match success.body {
+                    Value::String(s) => s,
+                    other => serde_json::to_string_pretty(&other).unwrap_or_default(),
                 };
                 Ok(ReadResourceResult::new(vec![
-                    ResourceContents::text(text, request.uri.clone()).with_mime_type(mime),
+                    ResourceContents::text(text, request.uri.clone())
+                        .with_mime_type(resource.mime_type.clone()),
                 ])
                 .into())
             }

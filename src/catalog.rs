@@ -113,6 +113,24 @@ pub struct Envelope {
     /// Where a list response keeps its items (default `/data`).
     #[serde(default)]
     pub items: Option<String>,
+    /// Fields of every answer that a result repeats at its top level and in
+    /// its summary line (e.g. the credits a call spent). Errors carry them in
+    /// their details.
+    #[serde(default)]
+    pub surface: Vec<SurfaceField>,
+}
+
+/// One envelope field every result repeats, where the vendor gives it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SurfaceField {
+    /// Its key in structured content (snake_case), e.g. `credits_used`.
+    pub name: String,
+    /// Where the vendor puts it, as JSON pointers; the first that holds a
+    /// value wins.
+    pub pointers: Vec<String>,
+    /// How the summary line names it, e.g. `credits used`.
+    pub label: String,
 }
 
 /// One hint of the vendor's troubleshooting advice. Every rule whose
@@ -595,6 +613,7 @@ fn build_vendor(expected: &str, m: Manifest) -> Result<(VendorSpec, Vec<ToolSpec
             ));
         }
     }
+    check_surface(&v.envelope).map_err(|e| err(expected, e))?;
     let spec = VendorSpec {
         name: v.name.clone(),
         title: v.title.clone(),
@@ -945,6 +964,59 @@ fn check_routes(
     Ok(())
 }
 
+/// Surfaced fields have snake_case names of their own, pointers and a label.
+fn check_surface(envelope: &Envelope) -> Result<(), String> {
+    let mut names = BTreeSet::new();
+    for field in &envelope.surface {
+        let snake = !field.name.is_empty()
+            && field
+                .name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if !snake || !names.insert(field.name.as_str()) {
+            return Err(format!(
+                "envelope.surface: {:?} must be a snake_case name, used once",
+                field.name
+            ));
+        }
+        if [
+            "request_id",
+            "note",
+            "privacy_notice",
+            "untrusted_content",
+            "truncated",
+            "next_offset",
+            "error",
+        ]
+        .contains(&field.name.as_str())
+        {
+            return Err(format!(
+                "envelope.surface: {} is a name results already use",
+                field.name
+            ));
+        }
+        if field.pointers.is_empty() || field.pointers.iter().any(|p| !p.starts_with('/')) {
+            return Err(format!(
+                "envelope.surface.{}: give JSON pointers starting with '/'",
+                field.name
+            ));
+        }
+        if field.label.trim().is_empty() {
+            return Err(format!("envelope.surface.{}: give a label", field.name));
+        }
+    }
+    Ok(())
+}
+
+/// A one-vendor manifest ("acme") for unit tests: `vendor_tables` go into
+/// `[vendor]` (envelope, error rules), `rest` after it (groups, tools).
+#[cfg(test)]
+pub(crate) fn test_manifest(vendor_tables: &str, rest: &str) -> String {
+    format!(
+        "[vendor]\nname = \"acme\"\ntitle = \"Acme\"\ndoc = \"x.txt\"\nbase_url = \"https://acme.example/api\"\nbase_url_env = \"ACME_BASE_URL\"\ninstructions = \"Acme.\"\n{vendor_tables}\n{rest}"
+    )
+}
+
 /// `vendor:group` → (vendor, group), when it names a declared group.
 pub fn split_group_id(id: &str) -> Option<(&str, &str)> {
     id.split_once(':')
@@ -1172,6 +1244,33 @@ description = "Query."
         )
         .unwrap_err();
         assert!(e.message.contains("no type"), "{e}");
+    }
+
+    #[test]
+    fn surfaced_fields_are_checked() {
+        let with = |surface: &str| {
+            let text = test_manifest(
+                surface,
+                "[groups]\nthings = \"Things\"\n[[tool]]\nname = \"acme_get_thing\"\ntitle = \"T\"\ngroup = \"things\"\ndescription = \"D.\"\nmethod = \"GET\"\npath = \"/things\"\n",
+            );
+            Catalog::from_sources([("acme", text.as_str())])
+        };
+        let ok = with(
+            "[[vendor.envelope.surface]]\nname = \"credits_used\"\npointers = [\"/meta/credits_used\"]\nlabel = \"credits used\"",
+        )
+        .unwrap();
+        let v = ok.vendor("acme").unwrap();
+        assert_eq!(v.envelope.surface[0].name, "credits_used");
+        for bad in [
+            "name = \"Credits\"\npointers = [\"/c\"]\nlabel = \"c\"",
+            "name = \"request_id\"\npointers = [\"/c\"]\nlabel = \"c\"",
+            "name = \"c\"\npointers = [\"c\"]\nlabel = \"c\"",
+            "name = \"c\"\npointers = []\nlabel = \"c\"",
+            "name = \"c\"\npointers = [\"/c\"]\nlabel = \" \"",
+        ] {
+            let e = with(&format!("[[vendor.envelope.surface]]\n{bad}")).unwrap_err();
+            assert!(e.message.contains("envelope.surface"), "{e}");
+        }
     }
 
     #[test]

@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 
 use crate::catalog::{ToolSpec, VendorSpec};
 use crate::guard::{self, Refusal};
-use crate::vendors::envelope::first;
+use crate::vendors::envelope::{first, surfaced};
 use crate::vendors::{Failure, Outcome, Success};
 
 pub fn shape(
@@ -59,6 +59,16 @@ fn shape_success(
     let mut lines = Vec::new();
     let mut extra = Map::new();
     extra.insert("request_id".into(), Value::String(s.request_id.clone()));
+    // The envelope fields every result repeats (e.g. credits spent).
+    let mut repeated = String::new();
+    for (field, value) in surfaced(&vendor.envelope, &body) {
+        let shown = match &value {
+            Value::String(text) => text.clone(),
+            other => other.to_string(),
+        };
+        repeated.push_str(&format!(", {} {shown}", field.label));
+        extra.insert(field.name.clone(), value);
+    }
     if let Some(note) = &s.note {
         lines.push(note.clone());
         extra.insert("note".into(), Value::String(note.clone()));
@@ -90,11 +100,11 @@ fn shape_success(
     }
     let summary = match returned {
         Some(n) => format!(
-            "{} {}: {n} items, request_id {}.",
+            "{} {}: {n} items, request_id {}{repeated}.",
             vendor.title, tool.title, s.request_id
         ),
         None => format!(
-            "{} {}: done, request_id {}.",
+            "{} {}: done, request_id {}{repeated}.",
             vendor.title, tool.title, s.request_id
         ),
     };
@@ -175,4 +185,83 @@ fn shape_failure(vendor: &VendorSpec, f: &Failure) -> CallToolResult {
     let mut result = CallToolResult::structured_error(body);
     result.content = vec![ContentBlock::text(text)];
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::Catalog;
+
+    fn manifest() -> String {
+        crate::catalog::test_manifest(
+            r#"
+[vendor.envelope]
+request_id = ["/meta/request_id"]
+items = "/results"
+[[vendor.envelope.surface]]
+name = "credits_used"
+pointers = ["/meta/credits_used", "/credits_used"]
+label = "credits used"
+"#,
+            r#"
+[groups]
+things = "Things"
+[[tool]]
+name = "acme_find_things"
+title = "Find things"
+group = "things"
+description = "Find."
+method = "POST"
+path = "/find"
+"#,
+        )
+    }
+
+    fn shaped(body: Value) -> CallToolResult {
+        let c = Catalog::from_sources([("acme", manifest().as_str())]).unwrap();
+        let success = Success {
+            status: 200,
+            body,
+            request_id: "req_1".into(),
+            note: None,
+        };
+        shape(
+            c.vendor("acme").unwrap(),
+            c.tool("acme_find_things").unwrap(),
+            &JsonObject::new(),
+            Outcome::Ok(success),
+            100_000,
+        )
+    }
+
+    fn summary(r: &CallToolResult) -> String {
+        r.content[0].as_text().unwrap().text.clone()
+    }
+
+    #[test]
+    fn surfaced_fields_are_repeated_in_the_summary_and_at_the_top() {
+        let r =
+            shaped(json!({"results": [1, 2], "meta": {"request_id": "req_1", "credits_used": 3}}));
+        assert_eq!(
+            summary(&r),
+            "Acme Find things: 2 items, request_id req_1, credits used 3."
+        );
+        let s = r.structured_content.unwrap();
+        assert_eq!(s["credits_used"], 3);
+        assert_eq!(s["meta"]["credits_used"], 3);
+    }
+
+    #[test]
+    fn a_vendor_field_of_the_same_name_wins_and_absent_fields_say_nothing() {
+        // The second pointer finds the top-level field; it is left as it is.
+        let r = shaped(json!({"credits_used": 5}));
+        assert_eq!(
+            summary(&r),
+            "Acme Find things: done, request_id req_1, credits used 5."
+        );
+        assert_eq!(r.structured_content.unwrap()["credits_used"], 5);
+        let r = shaped(json!({"ok": true}));
+        assert_eq!(summary(&r), "Acme Find things: done, request_id req_1.");
+        assert!(r.structured_content.unwrap().get("credits_used").is_none());
+    }
 }

@@ -99,3 +99,70 @@ fn leadpanther_serves_none_of_the_guessed_routes() {
         }
     }
 }
+
+/// The Leads Pro reference's "Available endpoints": `METHOD /api/...`
+/// lines, some naming two paths joined by ` + `.
+fn leadspro_documented_routes(text: &str) -> BTreeSet<(String, String)> {
+    let section = text
+        .split("Available endpoints")
+        .nth(1)
+        .and_then(|rest| rest.split("Single enrichment example").next())
+        .unwrap();
+    let mut routes = BTreeSet::new();
+    for line in section.lines().map(str::trim) {
+        let Some((method, paths)) = line.split_once(' ') else {
+            continue;
+        };
+        if !["GET", "POST", "PUT", "PATCH", "DELETE"].contains(&method) {
+            continue;
+        }
+        for path in paths.split(" + ") {
+            assert!(path.starts_with("/api/"), "{line}");
+            routes.insert((method.to_string(), path.trim().to_string()));
+        }
+    }
+    routes
+}
+
+#[test]
+fn leadspro_matches_the_available_endpoints() {
+    let text = doc("leadspro");
+    let documented = leadspro_documented_routes(&text);
+    assert_eq!(documented.len(), 7, "{documented:#?}");
+
+    let catalog = Catalog::load().unwrap();
+    let vendor = catalog.vendor("leadspro").unwrap();
+    let base = url::Url::parse(vendor.base_url.as_deref().unwrap()).unwrap();
+    assert_eq!(base.as_str(), "https://leads-pro.co/api");
+    assert!(text.contains("Base URLhttps://leads-pro.co/api"));
+    let served: BTreeSet<(String, String)> = catalog
+        .tools
+        .iter()
+        .filter(|t| t.vendor == "leadspro")
+        .map(|t| {
+            assert!(t.agency_path.is_none(), "{}", t.name);
+            (
+                t.method.as_str().to_string(),
+                format!("{}{}", base.path(), t.path.raw),
+            )
+        })
+        .collect();
+    let missing: Vec<_> = documented.difference(&served).collect();
+    let extra: Vec<_> = served.difference(&documented).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "documented but not served: {missing:#?}\nserved but not documented: {extra:#?}"
+    );
+
+    // Every curl example calls a served route.
+    for line in text.lines().filter(|l| l.starts_with("curl -X ")) {
+        let mut words = line.split_whitespace().skip(2);
+        let method = words.next().unwrap();
+        let url = url::Url::parse(words.next().unwrap()).unwrap();
+        assert_eq!(url.host_str(), base.host_str(), "{line}");
+        assert!(
+            served.contains(&(method.to_string(), url.path().to_string())),
+            "{line}"
+        );
+    }
+}

@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::catalog::{ToolSpec, VendorSpec};
+use crate::catalog::{Envelope, SurfaceField, ToolSpec, VendorSpec};
 use crate::guard::Refusal;
 use crate::route::Route;
 use crate::upstream::{Incoming, REQUEST_ID_HEADER, UpstreamError};
@@ -92,6 +92,27 @@ pub fn first<'a>(body: &'a Value, pointers: &[String]) -> Option<&'a Value> {
         .filter(|v| !v.is_null())
 }
 
+/// Reads the first JSON pointer of `pointers` that holds a string or a
+/// number: ids, codes and messages. An object or array where a vendor whose
+/// error shape is undocumented keeps something else is skipped, so several
+/// likely places can be listed.
+pub fn first_scalar<'a>(body: &'a Value, pointers: &[String]) -> Option<&'a Value> {
+    pointers
+        .iter()
+        .filter_map(|p| body.pointer(p))
+        .find(|v| v.is_string() || v.is_number())
+}
+
+/// The manifest's surfaced fields (`envelope.surface`) that `body` holds,
+/// in manifest order: what every result repeats.
+pub fn surfaced<'a>(envelope: &'a Envelope, body: &Value) -> Vec<(&'a SurfaceField, Value)> {
+    envelope
+        .surface
+        .iter()
+        .filter_map(|field| first(body, &field.pointers).map(|v| (field, v.clone())))
+        .collect()
+}
+
 fn as_text(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
@@ -118,7 +139,7 @@ pub fn interpret(
             Value::String(text)
         }
     });
-    let request_id = first(&body, &env.request_id)
+    let request_id = first_scalar(&body, &env.request_id)
         .map(as_text)
         .or_else(|| {
             incoming
@@ -134,7 +155,7 @@ pub fn interpret(
         .and_then(|p| body.pointer(p))
         .is_some_and(|v| v == &Value::Bool(false));
     let failed = !incoming.status.is_success() || flagged_failure;
-    let code = first(&body, &env.error_code).map(as_text);
+    let code = first_scalar(&body, &env.error_code).map(as_text);
     let retry_after = incoming.retry_after().map(|d| d.as_secs());
 
     let vars = HintVars {
@@ -172,7 +193,7 @@ pub fn interpret(
         });
     }
 
-    let message = first(&body, &env.error_message)
+    let message = first_scalar(&body, &env.error_message)
         .map(as_text)
         .or_else(|| body.as_str().map(|s| s.chars().take(300).collect()))
         .unwrap_or_else(|| {
@@ -188,6 +209,9 @@ pub fn interpret(
             let name = pointer.rsplit('/').next().unwrap_or(pointer).to_string();
             details.insert(name, v.clone());
         }
+    }
+    for (field, value) in surfaced(env, &body) {
+        details.insert(field.name.clone(), value);
     }
     let mut hints = hints;
     if hints.is_empty() {
@@ -366,6 +390,114 @@ mod tests {
         ));
         let h = f.hints.join(" ");
         assert!(h.contains("Retry later") && h.contains("req_1"), "{h}");
+    }
+
+    /// A vendor whose error body is undocumented: several likely places for
+    /// code and message, and a surfaced `credits_used`.
+    fn loose_manifest() -> String {
+        crate::catalog::test_manifest(
+            r#"
+[vendor.envelope]
+request_id = ["/meta/request_id", "/request_id"]
+error_code = ["/error/code", "/code", "/error"]
+error_message = ["/error/message", "/message"]
+error_details = ["/error/param", "/param"]
+[[vendor.envelope.surface]]
+name = "credits_used"
+pointers = ["/meta/credits_used"]
+label = "credits used"
+[[vendor.error]]
+status = 404
+code = "no_match"
+not_an_error = true
+hint = "No match."
+"#,
+            r#"
+[groups]
+things = "Things"
+[[tool]]
+name = "acme_find_thing"
+title = "Find"
+group = "things"
+description = "Find."
+method = "POST"
+path = "/find"
+"#,
+        )
+    }
+
+    fn loose(status: u16, body: Value) -> Outcome {
+        let c = Catalog::from_sources([("acme", loose_manifest().as_str())]).unwrap();
+        let v = c.vendor("acme").unwrap();
+        let t = c.tool("acme_find_thing").unwrap();
+        let base = Url::parse("https://acme.example/api").unwrap();
+        let route = crate::route::build(t, &base, &Default::default()).unwrap();
+        let incoming = Incoming {
+            status: StatusCode::from_u16(status).unwrap(),
+            headers: HeaderMap::new(),
+            body: Bytes::from(body.to_string()),
+            attempts: 1,
+        };
+        interpret(v, t, &route, &incoming, "lmcp_sent", "ACME_KEY")
+    }
+
+    #[test]
+    fn codes_and_messages_are_read_from_the_first_place_that_holds_text() {
+        // Nested, as the sandbox answers.
+        let f = failure(loose(
+            403,
+            json!({"error": {"code": "quota_exceeded", "message": "Limit.", "param": "items"}, "meta": {"request_id": "req_a", "credits_used": 0}}),
+        ));
+        assert_eq!(f.code.as_deref(), Some("quota_exceeded"));
+        assert_eq!(f.message, "Limit.");
+        assert_eq!(f.request_id, "req_a");
+        assert_eq!(f.details["param"], "items");
+        assert_eq!(f.details["credits_used"], 0);
+        // Flat: `error` is the code itself.
+        let f = failure(loose(
+            403,
+            json!({"error": "batch_not_available", "message": "No batch.", "request_id": "req_b"}),
+        ));
+        assert_eq!(f.code.as_deref(), Some("batch_not_available"));
+        assert_eq!(f.message, "No batch.");
+        assert_eq!(f.request_id, "req_b");
+        assert!(!f.details.contains_key("credits_used"));
+        // An object where a code could be is not a code.
+        let f = failure(loose(400, json!({"error": {"message": "Bad."}})));
+        assert_eq!(f.code, None);
+        assert_eq!(f.message, "Bad.");
+        assert_eq!(f.request_id, "lmcp_sent");
+    }
+
+    #[test]
+    fn a_documented_not_found_is_an_answer_with_its_note() {
+        let o = loose(
+            404,
+            json!({"error": {"code": "no_match"}, "meta": {"request_id": "req_c", "credits_used": 0}}),
+        );
+        let Outcome::Ok(s) = o else { panic!("{o:?}") };
+        assert_eq!(s.status, 404);
+        assert_eq!(s.request_id, "req_c");
+        assert_eq!(s.note.as_deref(), Some("No match."));
+        // Another 404 is still a failure.
+        assert!(matches!(
+            loose(404, json!({"error": {"code": "not_found"}})),
+            Outcome::Failed(_)
+        ));
+    }
+
+    #[test]
+    fn surfaced_fields_are_read_in_manifest_order() {
+        let c = Catalog::from_sources([("acme", loose_manifest().as_str())]).unwrap();
+        let env = &c.vendor("acme").unwrap().envelope;
+        let found = surfaced(env, &json!({"meta": {"credits_used": 2}}));
+        assert_eq!(found.len(), 1);
+        assert_eq!(
+            (found[0].0.name.as_str(), &found[0].1),
+            ("credits_used", &json!(2))
+        );
+        assert!(surfaced(env, &json!({"meta": {"credits_used": null}})).is_empty());
+        assert!(surfaced(env, &json!("text")).is_empty());
     }
 
     #[test]

@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod envelope;
 pub mod leadpanther;
+pub mod leadspro;
 
 use std::sync::Arc;
 
@@ -35,7 +36,7 @@ pub struct VendorEntry {
 }
 
 /// The vendors, in the order they are listed and served.
-pub static REGISTRY: &[VendorEntry] = &[leadpanther::ENTRY];
+pub static REGISTRY: &[VendorEntry] = &[leadpanther::ENTRY, leadspro::ENTRY];
 
 /// What a request needs to be authenticated.
 pub struct AuthContext<'a> {

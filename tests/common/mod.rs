@@ -262,15 +262,22 @@ pub fn is_error(r: &CallToolResult) -> bool {
     r.is_error == Some(true)
 }
 
-/// Env with the sandbox's base URLs but the given LeadPanther key.
+/// Env with the sandbox's base URLs but the given LeadPanther key, and no
+/// other vendor's credentials.
 pub fn with_key(up: &Upstream, key: Option<&str>) -> Vec<(String, String)> {
+    with_credential(up, "LEADPANTHER_API_KEY", key)
+}
+
+/// Env with the sandbox's base URLs, and of all credentials only `name`
+/// (when `value` is given).
+pub fn with_credential(up: &Upstream, name: &str, value: Option<&str>) -> Vec<(String, String)> {
     let mut env: Vec<(String, String)> = up
         .env()
         .into_iter()
-        .filter(|(k, _)| k != "LEADPANTHER_API_KEY")
+        .filter(|(k, _)| k.ends_with("_BASE_URL"))
         .collect();
-    if let Some(key) = key {
-        env.push(("LEADPANTHER_API_KEY".into(), key.into()));
+    if let Some(value) = value {
+        env.push((name.into(), value.into()));
     }
     env
 }

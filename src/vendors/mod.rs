@@ -63,6 +63,21 @@ pub trait Adapter: Send + Sync {
         Box::pin(async { false })
     }
 
+    /// After a 401 to `tool`: like [`Adapter::unauthorized`], for adapters
+    /// whose credentials differ per tool (only the login session that
+    /// authenticated `tool` is worth renewing).
+    fn unauthorized_for<'a>(&'a self, tool: &'a ToolSpec) -> BoxFuture<'a, bool> {
+        let _ = tool;
+        self.unauthorized()
+    }
+
+    /// Whether the configured credentials are of a kind `tool` accepts
+    /// (its `auth_kinds`); checked before anything is confirmed or sent.
+    fn can_authorize(&self, tool: &ToolSpec) -> Result<(), Refusal> {
+        let _ = tool;
+        Ok(())
+    }
+
     /// The vendor's documented rules about a call that a schema can't
     /// express, checked before anyone is asked to confirm it or it is sent.
     /// They may read other documented routes through `ctx.read`.
@@ -99,6 +114,11 @@ pub struct PreflightContext<'a> {
 }
 
 impl PreflightContext<'_> {
+    /// The vendor's manifest data (envelope pointers, ...).
+    pub fn vendor(&self) -> &VendorSpec {
+        &self.runtime.spec
+    }
+
     /// Runs one read-only tool of the same vendor through the usual steps
     /// (arguments, route, authentication, upstream, envelope). Never writes.
     pub async fn read(&self, tool: &str, args: serde_json::Value) -> Outcome {
@@ -194,6 +214,9 @@ impl VendorRuntime {
                 &self.adapter.credential_env(),
             ));
         }
+        if tool.auth {
+            self.adapter.can_authorize(tool)?;
+        }
         Ok(())
     }
 
@@ -277,7 +300,7 @@ impl VendorRuntime {
             // A rejected session token is renewed once; a static key is not retried.
             if incoming.status == http::StatusCode::UNAUTHORIZED
                 && !renewed
-                && self.adapter.unauthorized().await
+                && self.adapter.unauthorized_for(tool).await
             {
                 renewed = true;
                 continue;

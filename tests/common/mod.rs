@@ -262,17 +262,22 @@ pub fn is_error(r: &CallToolResult) -> bool {
     r.is_error == Some(true)
 }
 
-/// Env with the sandbox's base URLs but the given LeadPanther key.
+/// Env with the sandbox's base URLs, no other vendor's credentials, and the
+/// given LeadPanther key.
 pub fn with_key(up: &Upstream, key: Option<&str>) -> Vec<(String, String)> {
-    let mut env: Vec<(String, String)> = up
-        .env()
-        .into_iter()
-        .filter(|(k, _)| k != "LEADPANTHER_API_KEY")
-        .collect();
+    let mut env = base_urls(up);
     if let Some(key) = key {
         env.push(("LEADPANTHER_API_KEY".into(), key.into()));
     }
     env
+}
+
+/// Only the sandbox's `<VENDOR>_BASE_URL` variables: no vendor is configured.
+pub fn base_urls(up: &Upstream) -> Vec<(String, String)> {
+    up.env()
+        .into_iter()
+        .filter(|(k, _)| k.ends_with("_BASE_URL"))
+        .collect()
 }
 
 /// A legacy HTTP+SSE (2024-11-05) client transport, since rmcp 3.x has none:

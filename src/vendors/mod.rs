@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod envelope;
+pub mod leadgenius;
 pub mod leadpanther;
 
 use std::sync::Arc;
@@ -35,7 +36,7 @@ pub struct VendorEntry {
 }
 
 /// The vendors, in the order they are listed and served.
-pub static REGISTRY: &[VendorEntry] = &[leadpanther::ENTRY];
+pub static REGISTRY: &[VendorEntry] = &[leadpanther::ENTRY, leadgenius::ENTRY];
 
 /// What a request needs to be authenticated.
 pub struct AuthContext<'a> {

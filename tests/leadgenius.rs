@@ -986,6 +986,8 @@ async fn api_key_mode_sends_the_key_headers_and_refuses_jwt_only_tools() {
         ("leadgenius_list_clients", json!({})),
         ("leadgenius_list_search_history", json!({})),
         ("leadgenius_purge_client", json!({"id": CLIENT_A_ID})),
+        // Refused before the human is asked, not after they said yes.
+        ("leadgenius_delete_lead_batch", json!({"ids": [lead_id(1)]})),
     ] {
         let r = call(&client, tool, args).await;
         assert!(is_error(&r), "{tool}");

@@ -69,6 +69,10 @@ struct VendorManifest {
     envelope: Envelope,
     #[serde(default, rename = "error")]
     errors: Vec<ErrorRule>,
+    /// The kinds of credentials the vendor accepts (e.g. `jwt`, `api_key`),
+    /// when its routes differ in which they take; tools name them in `auth`.
+    #[serde(default)]
+    auth_kinds: Vec<String>,
 }
 
 /// A group is either a one-line description or a table with more settings.
@@ -110,9 +114,19 @@ pub struct Envelope {
     pub success_flag: Option<String>,
     #[serde(default)]
     pub pagination: Option<String>,
-    /// Where a list response keeps its items (default `/data`).
+    /// Where a list response keeps its items (default `/data`): one pointer,
+    /// or several when the vendor names each list's items differently (the
+    /// first that holds an array is the list).
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub items: Vec<String>,
+    /// Cursor pagination: where a response gives the next page's cursor (the
+    /// first non-empty string wins; absent or null means the last page).
     #[serde(default)]
-    pub items: Option<String>,
+    pub next_cursor: Vec<String>,
+    /// The argument names that take that cursor back; a tool with one of
+    /// them is cursor-paginated and never offered an offset.
+    #[serde(default)]
+    pub cursor_arguments: Vec<String>,
     /// Fields of every answer that a result repeats at its top level and in
     /// its summary line (e.g. the credits a call spent). Errors carry them in
     /// their details.
@@ -131,6 +145,48 @@ pub struct SurfaceField {
     pub pointers: Vec<String>,
     /// How the summary line names it, e.g. `credits used`.
     pub label: String,
+}
+
+impl Envelope {
+    /// The pointer of the list in `body`: the first `items` pointer that
+    /// holds an array, else the first pointer (or `/data`).
+    pub fn items_pointer(&self, body: &Value) -> &str {
+        self.items
+            .iter()
+            .find(|p| body.pointer(p).is_some_and(Value::is_array))
+            .or(self.items.first())
+            .map_or("/data", String::as_str)
+    }
+
+    /// The argument of `tool` that takes a cursor, if it is cursor-paginated.
+    pub fn cursor_argument<'a>(&'a self, tool: &ToolSpec) -> Option<&'a str> {
+        self.cursor_arguments
+            .iter()
+            .find(|name| tool.param(name).is_some())
+            .map(String::as_str)
+    }
+
+    /// The cursor of the next page in `body`, if there is one.
+    pub fn next_cursor<'a>(&self, body: &'a Value) -> Option<&'a str> {
+        self.next_cursor
+            .iter()
+            .filter_map(|p| body.pointer(p).and_then(Value::as_str))
+            .find(|c| !c.is_empty())
+    }
+}
+
+/// A string or a list of strings.
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match OneOrMany::deserialize(d)? {
+        OneOrMany::One(s) => vec![s],
+        OneOrMany::Many(v) => v,
+    })
 }
 
 /// One hint of the vendor's troubleshooting advice. Every rule whose
@@ -230,12 +286,23 @@ struct ToolManifest {
     #[serde(default)]
     untrusted: bool,
     /// `false`: the route needs no credentials (they are still sent when set).
-    #[serde(default = "yes")]
-    auth: bool,
+    /// A list of the vendor's `auth_kinds`: only these credentials are accepted.
+    #[serde(default)]
+    auth: AuthManifest,
 }
 
-fn yes() -> bool {
-    true
+/// `auth = true | false`, or the kinds of credentials a route accepts.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum AuthManifest {
+    Needed(bool),
+    Kinds(Vec<String>),
+}
+
+impl Default for AuthManifest {
+    fn default() -> Self {
+        Self::Needed(true)
+    }
 }
 
 fn json_mime() -> String {
@@ -313,6 +380,7 @@ pub struct VendorSpec {
     pub groups: BTreeMap<String, GroupSpec>,
     pub resources: Vec<ResourceManifest>,
     pub internal_routes: Vec<InternalRoute>,
+    pub auth_kinds: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -453,6 +521,9 @@ pub struct ToolSpec {
     pub privacy: Option<String>,
     pub untrusted: bool,
     pub auth: bool,
+    /// The kinds of credentials the route accepts, in the vendor's terms
+    /// (its `auth_kinds`); empty: whatever the adapter has.
+    pub auth_kinds: Vec<String>,
     pub input_schema: Arc<JsonObject>,
     pub validator: jsonschema::Validator,
 }
@@ -574,9 +645,15 @@ fn build_vendor(expected: &str, m: Manifest) -> Result<(VendorSpec, Vec<ToolSpec
         };
         groups.insert(name, spec);
     }
+    if v.envelope.next_cursor.is_empty() != v.envelope.cursor_arguments.is_empty() {
+        return Err(err(
+            expected,
+            "envelope: next_cursor and cursor_arguments go together",
+        ));
+    }
     let mut tools = Vec::new();
     for t in &m.tools {
-        let tool = build_tool(&v.name, t, &m.params, &groups)
+        let tool = build_tool(&v.name, t, &m.params, &groups, &v.auth_kinds)
             .map_err(|e| err(expected, format!("tool {}: {e}", t.name)))?;
         tools.push(tool);
     }
@@ -627,6 +704,7 @@ fn build_vendor(expected: &str, m: Manifest) -> Result<(VendorSpec, Vec<ToolSpec
         groups,
         resources: m.resources,
         internal_routes: m.internal_routes,
+        auth_kinds: v.auth_kinds.clone(),
     };
     Ok((spec, tools))
 }
@@ -636,6 +714,7 @@ fn build_tool(
     t: &ToolManifest,
     shared: &BTreeMap<String, ParamManifest>,
     groups: &BTreeMap<String, GroupSpec>,
+    vendor_auth_kinds: &[String],
 ) -> Result<ToolSpec, String> {
     check_tool_name(vendor, &t.name)?;
     if !groups.contains_key(&t.group) {
@@ -739,6 +818,22 @@ fn build_tool(
     if read_only && (destructive || t.confirm.is_some()) {
         return Err("a read-only tool cannot be destructive or need confirmation".into());
     }
+    let (auth, auth_kinds) = match &t.auth {
+        AuthManifest::Needed(needed) => (*needed, Vec::new()),
+        AuthManifest::Kinds(kinds) => {
+            if kinds.is_empty() {
+                return Err(
+                    "auth = [] accepts nothing; write auth = false for a public route".into(),
+                );
+            }
+            if let Some(unknown) = kinds.iter().find(|k| !vendor_auth_kinds.contains(k)) {
+                return Err(format!(
+                    "auth names {unknown:?}, not one of the vendor's auth_kinds {vendor_auth_kinds:?}"
+                ));
+            }
+            (true, kinds.clone())
+        }
+    };
     let idempotent = t
         .idempotent
         .unwrap_or(matches!(method, Method::Get | Method::Put | Method::Delete));
@@ -778,7 +873,8 @@ fn build_tool(
         confirm: t.confirm,
         privacy: t.privacy.clone(),
         untrusted: t.untrusted,
-        auth: t.auth,
+        auth,
+        auth_kinds,
         input_schema: Arc::new(schema),
         validator,
     })
@@ -986,6 +1082,7 @@ fn check_surface(envelope: &Envelope) -> Result<(), String> {
             "untrusted_content",
             "truncated",
             "next_offset",
+            "next_page",
             "error",
         ]
         .contains(&field.name.as_str())
@@ -1271,6 +1368,64 @@ description = "Query."
             let e = with(&format!("[[vendor.envelope.surface]]\n{bad}")).unwrap_err();
             assert!(e.message.contains("envelope.surface"), "{e}");
         }
+    }
+
+    #[test]
+    fn auth_kinds_must_be_the_vendors() {
+        let with_kinds = |auth: &str| {
+            let text = minimal(&format!(
+                "[[tool]]\nname = \"acme_list_things\"\ntitle = \"T\"\ngroup = \"things\"\ndescription = \"D.\"\nmethod = \"GET\"\npath = \"/things\"\n{auth}\n"
+            ))
+            .replace("[groups]", "auth_kinds = [\"jwt\", \"api_key\"]\n[groups]");
+            Catalog::from_sources([("acme", text.as_str())])
+        };
+        let c = with_kinds("auth = [\"api_key\"]").unwrap();
+        let t = c.tool("acme_list_things").unwrap();
+        assert!(t.auth);
+        assert_eq!(t.auth_kinds, ["api_key"]);
+        let c = with_kinds("auth = false").unwrap();
+        let t = c.tool("acme_list_things").unwrap();
+        assert!(!t.auth && t.auth_kinds.is_empty());
+        let c = with_kinds("").unwrap();
+        let t = c.tool("acme_list_things").unwrap();
+        assert!(t.auth && t.auth_kinds.is_empty());
+        let e = with_kinds("auth = [\"cookie\"]").unwrap_err();
+        assert!(e.message.contains("cookie"), "{e}");
+        assert!(with_kinds("auth = []").is_err());
+    }
+
+    #[test]
+    fn envelope_items_may_be_one_pointer_or_several() {
+        let text = minimal(
+            "[[tool]]\nname = \"acme_list_things\"\ntitle = \"T\"\ngroup = \"things\"\ndescription = \"D.\"\nmethod = \"GET\"\npath = \"/things\"\n",
+        );
+        let one = text.replace(
+            "[groups]",
+            "[vendor.envelope]\nitems = \"/results\"\n[groups]",
+        );
+        let c = Catalog::from_sources([("acme", one.as_str())]).unwrap();
+        let env = &c.vendor("acme").unwrap().envelope;
+        assert_eq!(env.items_pointer(&json!({})), "/results");
+        let many = text.replace(
+            "[groups]",
+            "[vendor.envelope]\nitems = [\"/clients\", \"/leads\"]\nnext_cursor = [\"/nextToken\"]\ncursor_arguments = [\"nextToken\"]\n[groups]",
+        );
+        let c = Catalog::from_sources([("acme", many.as_str())]).unwrap();
+        let env = &c.vendor("acme").unwrap().envelope;
+        assert_eq!(
+            env.items_pointer(&json!({"leads": [], "clients": 1})),
+            "/leads"
+        );
+        assert_eq!(env.items_pointer(&json!({})), "/clients");
+        assert_eq!(env.next_cursor(&json!({"nextToken": "t1"})), Some("t1"));
+        assert_eq!(env.next_cursor(&json!({"nextToken": ""})), None);
+        assert_eq!(env.next_cursor(&json!({"nextToken": null})), None);
+        assert_eq!(Envelope::default().items_pointer(&json!({})), "/data");
+        let half = text.replace(
+            "[groups]",
+            "[vendor.envelope]\nnext_cursor = [\"/nextToken\"]\n[groups]",
+        );
+        assert!(Catalog::from_sources([("acme", half.as_str())]).is_err());
     }
 
     #[test]

@@ -18,6 +18,10 @@ pub static SOURCES: &[(&str, &str)] = &[
         "leadspro-enrich-contacts.md",
         include_str!("../prompts/leadspro-enrich-contacts.md"),
     ),
+    (
+        "leadgenius-enrich-leads.md",
+        include_str!("../prompts/leadgenius-enrich-leads.md"),
+    ),
 ];
 
 #[derive(Debug, Clone, Deserialize)]

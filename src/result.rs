@@ -51,10 +51,10 @@ fn shape_success(
     if tool.untrusted {
         guard::strip_hidden_text(&mut body);
     }
-    let items = vendor.envelope.items.as_deref().unwrap_or("/data");
-    let trimmed = guard::cap_list(&mut body, items, max_bytes);
-    let returned = body.pointer(items).and_then(Value::as_array).map(Vec::len);
-    let next_offset = next_offset(vendor, &body, args, returned, trimmed.is_some());
+    let items = vendor.envelope.items_pointer(&body).to_string();
+    let trimmed = guard::cap_list(&mut body, &items, max_bytes);
+    let returned = body.pointer(&items).and_then(Value::as_array).map(Vec::len);
+    let next = next_page(vendor, tool, &body, args, returned, trimmed.is_some());
 
     let mut lines = Vec::new();
     let mut extra = Map::new();
@@ -91,12 +91,29 @@ fn shape_success(
             json!({"returned": t.returned, "dropped": t.dropped}),
         );
     }
-    if let Some(offset) = next_offset {
-        lines.push(format!(
-            "More results: call {} again with offset={offset}.",
-            tool.name
-        ));
-        extra.insert("next_offset".into(), json!(offset));
+    match next {
+        Some(NextPage::Offset(offset)) => {
+            lines.push(format!(
+                "More results: call {} again with offset={offset}.",
+                tool.name
+            ));
+            extra.insert("next_offset".into(), json!(offset));
+        }
+        Some(NextPage::Cursor { argument, value }) => {
+            lines.push(format!(
+                "More results: call {} again with the same arguments and {argument}={}.",
+                tool.name,
+                Value::String(value.clone())
+            ));
+            extra.insert("next_page".into(), json!({ argument: value }));
+        }
+        None => {}
+    }
+    if trimmed.is_some() && vendor.envelope.cursor_argument(tool).is_some() {
+        lines.push(
+            "The items cut here are not on the next page: to see them, call again with a smaller limit."
+                .into(),
+        );
     }
     let summary = match returned {
         Some(n) => format!(
@@ -125,15 +142,36 @@ fn shape_success(
     result
 }
 
-/// The offset of the next page, when the vendor says there is one or the
-/// list was cut short here.
-fn next_offset(
+/// How to ask for the next page.
+#[derive(Debug, PartialEq, Eq)]
+enum NextPage {
+    /// Limit/offset lists: skip what was returned.
+    Offset(u64),
+    /// Cursor lists: pass the vendor's cursor back in `argument`.
+    Cursor { argument: String, value: String },
+}
+
+/// The next page, when the vendor says there is one. A cursor-paginated
+/// tool (one with an envelope `cursor_arguments` argument) gets the
+/// vendor's cursor; other lists get an offset, also when the list was cut
+/// short here.
+fn next_page(
     vendor: &VendorSpec,
+    tool: &ToolSpec,
     body: &Value,
     args: &JsonObject,
     returned: Option<usize>,
     trimmed: bool,
-) -> Option<u64> {
+) -> Option<NextPage> {
+    if let Some(argument) = vendor.envelope.cursor_argument(tool) {
+        return vendor
+            .envelope
+            .next_cursor(body)
+            .map(|value| NextPage::Cursor {
+                argument: argument.to_string(),
+                value: value.to_string(),
+            });
+    }
     let returned = returned? as u64;
     let offset = args.get("offset").and_then(Value::as_u64).unwrap_or(0);
     let pagination = vendor
@@ -145,7 +183,7 @@ fn next_offset(
         .and_then(|p| first(p, &["/has_more".into(), "/hasMore".into()]))
         .and_then(Value::as_bool)
         .unwrap_or(false);
-    (has_more || trimmed).then_some(offset + returned)
+    (has_more || trimmed).then_some(NextPage::Offset(offset + returned))
 }
 
 fn shape_failure(vendor: &VendorSpec, f: &Failure) -> CallToolResult {
@@ -192,7 +230,7 @@ mod tests {
     use super::*;
     use crate::catalog::Catalog;
 
-    fn manifest() -> String {
+    fn surface_manifest() -> String {
         crate::catalog::test_manifest(
             r#"
 [vendor.envelope]
@@ -217,8 +255,8 @@ path = "/find"
         )
     }
 
-    fn shaped(body: Value) -> CallToolResult {
-        let c = Catalog::from_sources([("acme", manifest().as_str())]).unwrap();
+    fn shaped_surface(body: Value) -> CallToolResult {
+        let c = Catalog::from_sources([("acme", surface_manifest().as_str())]).unwrap();
         let success = Success {
             status: 200,
             body,
@@ -240,8 +278,9 @@ path = "/find"
 
     #[test]
     fn surfaced_fields_are_repeated_in_the_summary_and_at_the_top() {
-        let r =
-            shaped(json!({"results": [1, 2], "meta": {"request_id": "req_1", "credits_used": 3}}));
+        let r = shaped_surface(
+            json!({"results": [1, 2], "meta": {"request_id": "req_1", "credits_used": 3}}),
+        );
         assert_eq!(
             summary(&r),
             "Acme Find things: 2 items, request_id req_1, credits used 3."
@@ -254,14 +293,140 @@ path = "/find"
     #[test]
     fn a_vendor_field_of_the_same_name_wins_and_absent_fields_say_nothing() {
         // The second pointer finds the top-level field; it is left as it is.
-        let r = shaped(json!({"credits_used": 5}));
+        let r = shaped_surface(json!({"credits_used": 5}));
         assert_eq!(
             summary(&r),
             "Acme Find things: done, request_id req_1, credits used 5."
         );
         assert_eq!(r.structured_content.unwrap()["credits_used"], 5);
-        let r = shaped(json!({"ok": true}));
+        let r = shaped_surface(json!({"ok": true}));
         assert_eq!(summary(&r), "Acme Find things: done, request_id req_1.");
         assert!(r.structured_content.unwrap().get("credits_used").is_none());
+    }
+
+    const CURSOR_VENDOR: &str = r#"
+[vendor]
+name = "acme"
+title = "Acme"
+doc = "x.txt"
+base_url = "https://acme.example/api"
+base_url_env = "ACME_BASE_URL"
+instructions = "Acme."
+[vendor.envelope]
+items = ["/things", "/others"]
+next_cursor = ["/nextToken", "/nextCursor"]
+cursor_arguments = ["nextToken", "cursor"]
+pagination = "/pagination"
+[groups]
+things = "Things"
+[[tool]]
+name = "acme_list_things"
+title = "List things"
+group = "things"
+description = "List things."
+method = "GET"
+path = "/things"
+[tool.params.limit]
+in = "query"
+type = "integer"
+minimum = 1
+maximum = 100
+description = "Page size."
+[tool.params.cursor]
+in = "query"
+type = "string"
+description = "Cursor."
+[[tool]]
+name = "acme_list_others"
+title = "List others"
+group = "things"
+description = "List others."
+method = "GET"
+path = "/others"
+[tool.params.offset]
+in = "query"
+type = "integer"
+minimum = 0
+description = "Offset."
+"#;
+
+    fn shaped(tool: &str, args: Value, body: Value, max_bytes: usize) -> Value {
+        let c = Catalog::from_sources([("acme", CURSOR_VENDOR)]).unwrap();
+        let v = c.vendor("acme").unwrap();
+        let t = c.tool(tool).unwrap();
+        let success = Success {
+            status: 200,
+            body,
+            request_id: "r1".into(),
+            note: None,
+        };
+        let r = shape_success(v, t, args.as_object().unwrap(), success, max_bytes);
+        let text = r.content[0].as_text().unwrap().text.clone();
+        let mut s = r.structured_content.unwrap();
+        s["__text"] = Value::String(text);
+        s
+    }
+
+    #[test]
+    fn cursor_lists_say_which_argument_takes_the_next_cursor() {
+        let s = shaped(
+            "acme_list_things",
+            json!({"limit": 2}),
+            json!({"things": [1, 2], "nextCursor": "c-2"}),
+            100_000,
+        );
+        assert_eq!(s["next_page"], json!({"cursor": "c-2"}));
+        assert!(s.get("next_offset").is_none());
+        let text = s["__text"].as_str().unwrap();
+        assert!(text.contains("2 items"), "{text}");
+        assert!(
+            text.contains("call acme_list_things again with the same arguments and cursor=\"c-2\""),
+            "{text}"
+        );
+        // The last page: no cursor, no hint.
+        for last in [
+            json!({"things": [1]}),
+            json!({"things": [1], "nextToken": null}),
+        ] {
+            let s = shaped("acme_list_things", json!({}), last, 100_000);
+            assert!(s.get("next_page").is_none() && s.get("next_offset").is_none());
+        }
+    }
+
+    #[test]
+    fn a_cut_cursor_page_says_to_ask_for_less_not_for_an_offset() {
+        let items: Vec<Value> = (0..50)
+            .map(|i| json!({"id": i, "text": "x".repeat(80)}))
+            .collect();
+        let s = shaped(
+            "acme_list_things",
+            json!({"limit": 50}),
+            json!({"things": items, "nextToken": "t-50"}),
+            2_000,
+        );
+        assert!(s["truncated"]["dropped"].as_u64().unwrap() > 0);
+        assert!(s.get("next_offset").is_none());
+        assert_eq!(s["next_page"], json!({"cursor": "t-50"}));
+        assert!(s["__text"].as_str().unwrap().contains("smaller limit"));
+    }
+
+    #[test]
+    fn offset_lists_keep_their_offset_hint() {
+        let s = shaped(
+            "acme_list_others",
+            json!({"offset": 10}),
+            json!({"others": [1, 2, 3], "pagination": {"has_more": true}}),
+            100_000,
+        );
+        assert_eq!(s["next_offset"], 13);
+        assert!(s.get("next_page").is_none());
+        assert!(s["__text"].as_str().unwrap().contains("offset=13"));
+        let s = shaped(
+            "acme_list_others",
+            json!({}),
+            json!({"others": [1], "pagination": {"has_more": false}}),
+            100_000,
+        );
+        assert!(s.get("next_offset").is_none());
     }
 }

@@ -35,7 +35,7 @@ const LIST_TTL_MS: u64 = 300_000;
 const SHARED_INSTRUCTIONS: &str = "\
 leads-mcp: each tool is one documented endpoint of a lead-generation API. \
 Use only these tools: never guess routes, hosts or ids. \
-Lists take limit (at most 100 unless a tool says otherwise) and offset; when a result says there is more, call again with the offset it gives. \
+Lists take limit (at most 100 unless a tool says otherwise) and an offset or a cursor; when a result says there is more, call again with the offset or cursor it gives. \
 Every result and error carries a request_id: quote it when reporting a problem to the vendor. \
 Failed calls end with `Next:`, what to do instead; don't retry unchanged. \
 Results with a privacy notice hold personal data: show only what the task needs. \

@@ -18,7 +18,6 @@ use crate::config::Limits;
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
 /// A request as the vendor layer hands it over, authentication included.
-#[derive(Debug)]
 pub struct Outgoing {
     pub method: Method,
     pub url: Url,
@@ -28,6 +27,21 @@ pub struct Outgoing {
     pub request_id: String,
     /// Safe to send again after a transient failure (reads only).
     pub retry_safe: bool,
+}
+
+/// Debug output leaves the body out: it can carry a login's password or
+/// personal data. Header values are marked sensitive where they are secrets.
+impl std::fmt::Debug for Outgoing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Outgoing")
+            .field("method", &self.method)
+            .field("url", &self.url.path())
+            .field("headers", &self.headers)
+            .field("body", &self.body.as_ref().map(|_| "(hidden)"))
+            .field("request_id", &self.request_id)
+            .field("retry_safe", &self.retry_safe)
+            .finish()
+    }
 }
 
 #[derive(Debug)]
@@ -271,6 +285,27 @@ mod tests {
         );
         h.insert(http::header::RETRY_AFTER, HeaderValue::from_static("soon"));
         assert_eq!(retry_after(&h), None);
+    }
+
+    #[test]
+    fn outgoing_debug_hides_the_body_and_query() {
+        let out = Outgoing {
+            method: Method::Post,
+            url: Url::parse("https://example.com/api/auth?email=a@example.com").unwrap(),
+            headers: HeaderMap::new(),
+            body: Some(serde_json::json!({"password": "hunter2-secret"})),
+            request_id: "lmcp_1".into(),
+            retry_safe: false,
+        };
+        let debug = format!("{out:?}");
+        assert!(
+            debug.contains("/api/auth") && debug.contains("(hidden)"),
+            "{debug}"
+        );
+        assert!(
+            !debug.contains("hunter2") && !debug.contains("a@example.com"),
+            "{debug}"
+        );
     }
 
     #[test]

@@ -166,3 +166,271 @@ fn leadspro_matches_the_available_endpoints() {
         );
     }
 }
+
+/// One operation of the LeadGenius reference's tables.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Operation {
+    method: String,
+    path: String,
+    /// Query parameters of the documented route, with their example values.
+    query: Vec<(String, String)>,
+    /// `(with leads array)`: the body field that makes it a batch.
+    batch: Option<String>,
+    /// The Auth column, when the table has one: `jwt` and/or `api_key`.
+    auth: Option<Vec<String>>,
+}
+
+const METHODS: [&str; 5] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
+
+/// Every `METHOD /api/...` of the reference's operation sections, whether
+/// the path is on the method's line or on the next one (the capture split
+/// some table cells), with the batch note after it and the Auth cell below.
+fn leadgenius_operations(text: &str) -> Vec<Operation> {
+    let section = text
+        .split("Core Workflows")
+        .nth(1)
+        .and_then(|rest| rest.split("Data Architecture").next())
+        .unwrap();
+    let lines: Vec<&str> = section.lines().map(str::trim).collect();
+    let mut ops: Vec<Operation> = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let next = lines.get(i + 1).copied().unwrap_or("");
+        // The method ends this line and the path opens the next.
+        let joined;
+        let (routes_text, auth_line) = match line.split_whitespace().last() {
+            Some(m) if METHODS.contains(&m) && next.starts_with("/api/") => {
+                joined = format!("{line} {next}");
+                (joined.as_str(), lines.get(i + 2).copied().unwrap_or(""))
+            }
+            _ => (*line, next),
+        };
+        if line.starts_with("/api/") {
+            continue; // read with the line before it
+        }
+        let words: Vec<&str> = routes_text.split_whitespace().collect();
+        for (w, word) in words.iter().enumerate() {
+            let Some(route) = words.get(w + 1).filter(|r| r.starts_with("/api/")) else {
+                continue;
+            };
+            if !METHODS.contains(word) {
+                continue;
+            }
+            let route = route.trim_end_matches(',');
+            let (path, query) = route.split_once('?').unwrap_or((route, ""));
+            let query = query
+                .split('&')
+                .filter(|kv| !kv.is_empty())
+                .map(|kv| {
+                    let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+                    (k.to_string(), v.to_string())
+                })
+                .collect();
+            let batch = (words.get(w + 2) == Some(&"(with")).then(|| words[w + 3].to_string());
+            let auth =
+                (auth_line.starts_with("JWT") || auth_line.starts_with("API Key")).then(|| {
+                    let mut kinds = Vec::new();
+                    if auth_line.contains("JWT") {
+                        kinds.push("jwt".to_string());
+                    }
+                    if auth_line.contains("API Key") {
+                        kinds.push("api_key".to_string());
+                    }
+                    kinds
+                });
+            let op = Operation {
+                method: word.to_string(),
+                path: path.to_string(),
+                query,
+                batch,
+                auth,
+            };
+            // The workflow lines repeat table rows without their Auth cell.
+            match ops.iter_mut().find(|o| {
+                (&o.method, &o.path, &o.query, &o.batch)
+                    == (&op.method, &op.path, &op.query, &op.batch)
+            }) {
+                Some(seen) => {
+                    if seen.auth.is_none() {
+                        seen.auth = op.auth;
+                    }
+                }
+                None => ops.push(op),
+            }
+        }
+    }
+    ops
+}
+
+/// Whether `tool` is the tool of documented operation `op`: same method and
+/// path, and every documented query parameter is one of its arguments or
+/// fixed values. Where the reference tells operations on one route apart
+/// (`ops` has several for the method and path), the tool's required query
+/// arguments and fixed values are exactly the ones `op` names, and its
+/// batch body field is the one `op`'s note names.
+fn serves(tool: &leads_mcp::catalog::ToolSpec, op: &Operation, ops: &[Operation]) -> bool {
+    use leads_mcp::catalog::Location;
+    if tool.method.as_str() != op.method || format!("/api{}", tool.path.raw) != op.path {
+        return false;
+    }
+    let query_args: BTreeSet<&str> = tool
+        .params
+        .iter()
+        .filter(|p| p.location == Location::Query)
+        .map(|p| p.name.as_str())
+        .collect();
+    let documented = op.query.iter().all(|(k, v)| {
+        query_args.contains(k.as_str())
+            || tool.query_const.iter().any(|(ck, cv)| ck == k && cv == v)
+    });
+    let siblings: Vec<&Operation> = ops
+        .iter()
+        .filter(|o| o.method == op.method && o.path == op.path)
+        .collect();
+    if siblings.len() == 1 {
+        return documented;
+    }
+    let doc_keys: BTreeSet<&str> = op.query.iter().map(|(k, _)| k.as_str()).collect();
+    let required_named = tool
+        .params
+        .iter()
+        .filter(|p| p.location == Location::Query && p.required)
+        .all(|p| doc_keys.contains(p.name.as_str()));
+    let consts_named = tool
+        .query_const
+        .iter()
+        .all(|(k, v)| op.query.iter().any(|(dk, dv)| dk == k && dv == v));
+    let batch_fields: Vec<&str> = siblings.iter().filter_map(|o| o.batch.as_deref()).collect();
+    let batch_body = tool
+        .params
+        .iter()
+        .find(|p| {
+            p.location == Location::Body && p.required && batch_fields.contains(&p.name.as_str())
+        })
+        .map(|p| p.name.clone());
+    documented && required_named && consts_named && batch_body == op.batch
+}
+
+#[test]
+fn leadgenius_matches_the_references_operation_tables() {
+    let text = doc("leadgenius");
+    let ops = leadgenius_operations(&text);
+    // The reference's sections: clients 6, leads 7, bulk 2, company 3,
+    // search history 3, webhooks 2, territory 2, settings 9, processing 3,
+    // tasks 3, email 2, integrations 4.
+    assert_eq!(ops.len(), 46, "{ops:#?}");
+    assert!(
+        ops.iter()
+            .any(|o| o.batch.as_deref() == Some("leads") && o.method == "PUT")
+    );
+    assert!(ops.iter().any(|o| o.batch.as_deref() == Some("ids")));
+    assert!(
+        ops.iter()
+            .any(|o| o.query.contains(&("purge".into(), "true".into())))
+    );
+
+    let catalog = Catalog::load().unwrap();
+    let tools: Vec<_> = catalog
+        .tools
+        .iter()
+        .filter(|t| t.vendor == "leadgenius")
+        .collect();
+    let mut problems = Vec::new();
+    for op in &ops {
+        let matching: Vec<&str> = tools
+            .iter()
+            .filter(|t| serves(t, op, &ops))
+            .map(|t| t.name.as_str())
+            .collect();
+        if matching.len() != 1 {
+            problems.push(format!("{op:?} is served by {matching:?}"));
+            continue;
+        }
+        // The Auth column, where there is one, is the tool's `auth`.
+        if let Some(kinds) = &op.auth {
+            let tool = catalog.tool(matching[0]).unwrap();
+            if &tool.auth_kinds != kinds {
+                problems.push(format!(
+                    "{}: documented auth {kinds:?}, manifest {:?}",
+                    tool.name, tool.auth_kinds
+                ));
+            }
+        }
+    }
+    for tool in &tools {
+        let matching = ops.iter().filter(|op| serves(tool, op, &ops)).count();
+        if matching != 1 {
+            problems.push(format!(
+                "{} serves {matching} documented operations",
+                tool.name
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+
+    // Sections whose Auth is stated in prose: "resolved from JWT" for
+    // clients and leads, "require JWT auth" for settings.
+    assert!(
+        text.contains("(resolved from JWT)")
+            && text.contains("All settings endpoints require JWT auth")
+    );
+    for tool in &tools {
+        let path = &tool.path.raw;
+        let prose_jwt = path == "/clients" || path == "/leads" || path.starts_with("/settings/");
+        if prose_jwt {
+            assert_eq!(tool.auth_kinds, ["jwt"], "{}", tool.name);
+        }
+    }
+
+    // The login is documented, and driven by the adapter instead of a tool.
+    assert!(text.contains("curl -X POST https://last.leadgenius.app/api/auth"));
+    let vendor = catalog.vendor("leadgenius").unwrap();
+    assert!(
+        vendor
+            .internal_routes
+            .iter()
+            .any(|r| r.method == "POST" && r.path == "/auth")
+    );
+    assert_eq!(
+        vendor.base_url.as_deref(),
+        text.lines()
+            .find_map(|l| l.strip_prefix("Base URL: "))
+            .map(str::trim)
+    );
+}
+
+#[test]
+fn leadgenius_serves_none_of_the_cli_only_commands() {
+    let text = doc("leadgenius");
+    let cli = text.split("CLI Usage").nth(1).unwrap();
+    let commands: BTreeSet<&str> = cli
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("python3 scripts/lgp.py "))
+        .filter_map(|rest| rest.split_whitespace().next())
+        .collect();
+    for expected in [
+        "campaigns",
+        "pipeline",
+        "maintenance",
+        "generate-key",
+        "admin",
+    ] {
+        assert!(commands.contains(expected), "{commands:?}");
+    }
+    let catalog = Catalog::load().unwrap();
+    for tool in catalog.tools.iter().filter(|t| t.vendor == "leadgenius") {
+        for command in [
+            "campaigns",
+            "pipeline",
+            "maintenance",
+            "generate-key",
+            "admin",
+        ] {
+            let word = command.replace('-', "_");
+            assert!(
+                !tool.name.contains(&word) && !tool.path.raw.contains(command),
+                "{} looks like the CLI-only command {command}",
+                tool.name
+            );
+        }
+    }
+}

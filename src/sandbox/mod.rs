@@ -5,6 +5,7 @@
 //! Every request is recorded (method, path, query, headers, body) so tests
 //! can assert exactly what went upstream, and tests can inject faults.
 
+pub mod leadgenius;
 pub mod leadpanther;
 pub mod leadspro;
 
@@ -32,7 +33,11 @@ pub struct Simulation {
 }
 
 /// The simulations, one per vendor that has one.
-pub static SIMULATIONS: &[Simulation] = &[leadpanther::SIMULATION, leadspro::SIMULATION];
+pub static SIMULATIONS: &[Simulation] = &[
+    leadpanther::SIMULATION,
+    leadgenius::SIMULATION,
+    leadspro::SIMULATION,
+];
 
 /// One request as the sandbox received it.
 #[derive(Debug, Clone, PartialEq)]

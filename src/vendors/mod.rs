@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod envelope;
+pub mod leadgenius;
 pub mod leadpanther;
 pub mod leadspro;
 
@@ -36,7 +37,7 @@ pub struct VendorEntry {
 }
 
 /// The vendors, in the order they are listed and served.
-pub static REGISTRY: &[VendorEntry] = &[leadpanther::ENTRY, leadspro::ENTRY];
+pub static REGISTRY: &[VendorEntry] = &[leadpanther::ENTRY, leadgenius::ENTRY, leadspro::ENTRY];
 
 /// What a request needs to be authenticated.
 pub struct AuthContext<'a> {
@@ -62,6 +63,21 @@ pub trait Adapter: Send + Sync {
     /// credentials can help (a login session), `false` for a static key.
     fn unauthorized(&self) -> BoxFuture<'_, bool> {
         Box::pin(async { false })
+    }
+
+    /// After a 401 to `tool`: like [`Adapter::unauthorized`], for adapters
+    /// whose credentials differ per tool (only the login session that
+    /// authenticated `tool` is worth renewing).
+    fn unauthorized_for<'a>(&'a self, tool: &'a ToolSpec) -> BoxFuture<'a, bool> {
+        let _ = tool;
+        self.unauthorized()
+    }
+
+    /// Whether the configured credentials are of a kind `tool` accepts
+    /// (its `auth_kinds`); checked before anything is confirmed or sent.
+    fn can_authorize(&self, tool: &ToolSpec) -> Result<(), Refusal> {
+        let _ = tool;
+        Ok(())
     }
 
     /// The vendor's documented rules about a call that a schema can't
@@ -100,6 +116,11 @@ pub struct PreflightContext<'a> {
 }
 
 impl PreflightContext<'_> {
+    /// The vendor's manifest data (envelope pointers, ...).
+    pub fn vendor(&self) -> &VendorSpec {
+        &self.runtime.spec
+    }
+
     /// Runs one read-only tool of the same vendor through the usual steps
     /// (arguments, route, authentication, upstream, envelope). Never writes.
     pub async fn read(&self, tool: &str, args: serde_json::Value) -> Outcome {
@@ -195,6 +216,9 @@ impl VendorRuntime {
                 &self.adapter.credential_env(),
             ));
         }
+        if tool.auth {
+            self.adapter.can_authorize(tool)?;
+        }
         Ok(())
     }
 
@@ -278,7 +302,7 @@ impl VendorRuntime {
             // A rejected session token is renewed once; a static key is not retried.
             if incoming.status == http::StatusCode::UNAUTHORIZED
                 && !renewed
-                && self.adapter.unauthorized().await
+                && self.adapter.unauthorized_for(tool).await
             {
                 renewed = true;
                 continue;

@@ -271,15 +271,19 @@ pub fn with_key(up: &Upstream, key: Option<&str>) -> Vec<(String, String)> {
 /// Env with the sandbox's base URLs, and of all credentials only `name`
 /// (when `value` is given).
 pub fn with_credential(up: &Upstream, name: &str, value: Option<&str>) -> Vec<(String, String)> {
-    let mut env: Vec<(String, String)> = up
-        .env()
-        .into_iter()
-        .filter(|(k, _)| k.ends_with("_BASE_URL"))
-        .collect();
+    let mut env = base_urls(up);
     if let Some(value) = value {
         env.push((name.into(), value.into()));
     }
     env
+}
+
+/// Only the sandbox's `<VENDOR>_BASE_URL` variables: no vendor is configured.
+pub fn base_urls(up: &Upstream) -> Vec<(String, String)> {
+    up.env()
+        .into_iter()
+        .filter(|(k, _)| k.ends_with("_BASE_URL"))
+        .collect()
 }
 
 /// A legacy HTTP+SSE (2024-11-05) client transport, since rmcp 3.x has none:

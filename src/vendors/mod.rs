@@ -19,9 +19,10 @@ use url::Url;
 use crate::catalog::{Method, ToolSpec, VendorSpec};
 use crate::config::VendorEnv;
 use crate::guard::{self, Refusal};
+use crate::rate_limit::RateLimiter;
 use crate::route::{self, Route};
 use crate::selection::Availability;
-use crate::upstream::{Outgoing, Upstream, new_request_id};
+use crate::upstream::{Outgoing, Upstream, UpstreamError, new_request_id};
 
 pub use envelope::{Failure, Outcome, Success};
 
@@ -132,6 +133,8 @@ pub struct VendorRuntime {
     pub spec: Arc<VendorSpec>,
     pub base_url: Result<Url, String>,
     adapter: Box<dyn Adapter>,
+    /// The manifest's rate limits for the one configured key.
+    limiter: RateLimiter,
 }
 
 impl std::fmt::Debug for VendorRuntime {
@@ -149,6 +152,7 @@ impl VendorRuntime {
         let adapter = (entry.adapter)(env);
         let base_url = guard::base_url(&spec, env.plain(&spec.base_url_env).as_deref());
         Some(Self {
+            limiter: RateLimiter::new(&spec.rate_limits),
             spec,
             base_url,
             adapter,
@@ -261,8 +265,22 @@ impl VendorRuntime {
                 retry_safe: route.method == Method::Get,
             };
             tracing::info!(tool = %tool.name, method = route.method.as_str(), path = %route.url.path(), %request_id, "calling upstream");
-            let incoming = match upstream.send(&outgoing, ct).await {
+            let incoming = match upstream
+                .send_paced(&outgoing, ct, Some(&self.limiter))
+                .await
+            {
                 Ok(incoming) => incoming,
+                Err(UpstreamError::RateLimited(throttled)) => {
+                    let secs = throttled.wait.as_secs().max(1);
+                    return Outcome::Refused(Refusal::new(
+                        "rate_limited",
+                        format!(
+                            "{}: {}'s rate limit for this key ({}) has no free slot for {secs} seconds, longer than this server waits. Nothing was sent.",
+                            tool.name, self.spec.title, throttled.limit
+                        ),
+                        format!("Wait {secs} seconds, then call again."),
+                    ));
+                }
                 Err(e) => {
                     return Outcome::Failed(Failure::unreachable(
                         &self.spec,

@@ -9,10 +9,20 @@ use serde::Deserialize;
 use crate::catalog::Catalog;
 
 /// Every prompt file, embedded. A test checks this list against `prompts/`.
-pub static SOURCES: &[(&str, &str)] = &[(
-    "leadpanther-client-review.md",
-    include_str!("../prompts/leadpanther-client-review.md"),
-)];
+pub static SOURCES: &[(&str, &str)] = &[
+    (
+        "leadpanther-client-review.md",
+        include_str!("../prompts/leadpanther-client-review.md"),
+    ),
+    (
+        "leadsrover-triage-inbox.md",
+        include_str!("../prompts/leadsrover-triage-inbox.md"),
+    ),
+    (
+        "leadsrover-triage-leads.md",
+        include_str!("../prompts/leadsrover-triage-leads.md"),
+    ),
+];
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

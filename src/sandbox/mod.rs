@@ -6,6 +6,7 @@
 //! can assert exactly what went upstream, and tests can inject faults.
 
 pub mod leadpanther;
+pub mod leadsrover;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -31,7 +32,7 @@ pub struct Simulation {
 }
 
 /// The simulations, one per vendor that has one.
-pub static SIMULATIONS: &[Simulation] = &[leadpanther::SIMULATION];
+pub static SIMULATIONS: &[Simulation] = &[leadpanther::SIMULATION, leadsrover::SIMULATION];
 
 /// One request as the sandbox received it.
 #[derive(Debug, Clone, PartialEq)]

@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod envelope;
 pub mod leadpanther;
+pub mod leadsrover;
 
 use std::sync::Arc;
 
@@ -36,7 +37,7 @@ pub struct VendorEntry {
 }
 
 /// The vendors, in the order they are listed and served.
-pub static REGISTRY: &[VendorEntry] = &[leadpanther::ENTRY];
+pub static REGISTRY: &[VendorEntry] = &[leadpanther::ENTRY, leadsrover::ENTRY];
 
 /// What a request needs to be authenticated.
 pub struct AuthContext<'a> {

@@ -1002,13 +1002,12 @@ pub fn index_by_name(tools: &[Arc<ToolSpec>]) -> HashMap<String, usize> {
         .collect()
 }
 
+/// A one-vendor manifest ("acme", with a `things` group and a shared
+/// `limit` argument) followed by `tools`, for unit tests.
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn minimal(tool: &str) -> String {
-        format!(
-            r#"
+pub(crate) fn test_manifest(tools: &str) -> String {
+    format!(
+        r#"
 [vendor]
 name = "acme"
 title = "Acme"
@@ -1024,13 +1023,17 @@ type = "integer"
 minimum = 1
 maximum = 100
 description = "Page size."
-{tool}
+{tools}
 "#
-        )
-    }
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
 
     fn load(tool: &str) -> Result<Catalog, CatalogError> {
-        let text = minimal(tool);
+        let text = test_manifest(tool);
         Catalog::from_sources([("acme", text.as_str())])
     }
 
@@ -1220,7 +1223,7 @@ description = "Query."
     #[test]
     fn rate_limits_are_read_and_checked() {
         let with = |rule: &str| {
-            let text = minimal("").replace(
+            let text = test_manifest("").replace(
                 "[groups]",
                 &format!("[[vendor.rate_limit]]\n{rule}\n[groups]"),
             ) + "[[tool]]\nname = \"acme_list_things\"\ntitle = \"T\"\ngroup = \"things\"\ndescription = \"D.\"\nmethod = \"GET\"\npath = \"/things\"\n";

@@ -483,16 +483,8 @@ mod tests {
 
     #[test]
     fn argument_rules_between_fields_and_per_item() {
-        let manifest = r#"
-[vendor]
-name = "acme"
-title = "Acme"
-doc = "x.txt"
-base_url = "https://acme.example/api"
-base_url_env = "ACME_BASE_URL"
-instructions = "Acme."
-[groups]
-things = "Things"
+        let manifest = crate::catalog::test_manifest(
+            r#"
 [[tool]]
 name = "acme_rate_thing"
 title = "Rate"
@@ -523,8 +515,9 @@ message = "a dislike needs a reason"
 each = "items"
 any_of = [["email"], ["name", "company"]]
 message = "give an email, or a name and a company"
-"#;
-        let c = crate::catalog::Catalog::from_sources([("acme", manifest)]).unwrap();
+"#,
+        );
+        let c = crate::catalog::Catalog::from_sources([("acme", manifest.as_str())]).unwrap();
         let t = c.tool("acme_rate_thing").unwrap();
         assert!(check_arguments(t, &args(json!({"feedback": "like"}))).is_ok());
         let e = check_arguments(t, &args(json!({"feedback": "dislike"}))).unwrap_err();
@@ -575,16 +568,8 @@ message = "give an email, or a name and a company"
 
     #[test]
     fn a_future_rule_refuses_past_timestamps_and_allows_null() {
-        let manifest = r#"
-[vendor]
-name = "acme"
-title = "Acme"
-doc = "x.txt"
-base_url = "https://acme.example/api"
-base_url_env = "ACME_BASE_URL"
-instructions = "Acme."
-[groups]
-things = "Things"
+        let manifest = crate::catalog::test_manifest(
+            r#"
 [[tool]]
 name = "acme_snooze_thing"
 title = "Snooze"
@@ -600,8 +585,9 @@ description = "Until when."
 [[tool.rule]]
 future = ["until"]
 message = "`until` must be in the future"
-"#;
-        let c = crate::catalog::Catalog::from_sources([("acme", manifest)]).unwrap();
+"#,
+        );
+        let c = crate::catalog::Catalog::from_sources([("acme", manifest.as_str())]).unwrap();
         let t = c.tool("acme_snooze_thing").unwrap();
         let e = check_arguments(t, &args(json!({"until": "2020-01-01T00:00:00Z"}))).unwrap_err();
         assert!(e.message.contains("must be in the future"), "{}", e.message);
@@ -615,16 +601,8 @@ message = "`until` must be in the future"
 
     #[test]
     fn rules_naming_unknown_arguments_are_refused() {
-        let manifest = r#"
-[vendor]
-name = "acme"
-title = "Acme"
-doc = "x.txt"
-base_url = "https://acme.example/api"
-base_url_env = "ACME_BASE_URL"
-instructions = "Acme."
-[groups]
-things = "Things"
+        let manifest = crate::catalog::test_manifest(
+            r#"
 [[tool]]
 name = "acme_rate_thing"
 title = "Rate"
@@ -635,8 +613,9 @@ path = "/rate"
 [[tool.rule]]
 require = ["reason"]
 message = "x"
-"#;
-        assert!(crate::catalog::Catalog::from_sources([("acme", manifest)]).is_err());
+"#,
+        );
+        assert!(crate::catalog::Catalog::from_sources([("acme", manifest.as_str())]).is_err());
     }
 
     #[test]

@@ -262,6 +262,31 @@ pub fn is_error(r: &CallToolResult) -> bool {
     r.is_error == Some(true)
 }
 
+/// A canned answer of `vendor`'s simulation for the next `times` requests
+/// matching `method` + `path`.
+pub fn vendor_fault(
+    vendor: &str,
+    method: &str,
+    path: &str,
+    status: u16,
+    body: Value,
+    headers: &[(&str, &str)],
+    times: usize,
+) -> leads_mcp::sandbox::Fault {
+    leads_mcp::sandbox::Fault {
+        vendor: vendor.into(),
+        method: method.into(),
+        path: path.into(),
+        status,
+        headers: headers
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        body,
+        times,
+    }
+}
+
 /// Env with the sandbox's base URLs but the given LeadPanther key.
 pub fn with_key(up: &Upstream, key: Option<&str>) -> Vec<(String, String)> {
     let mut env: Vec<(String, String)> = up

@@ -42,6 +42,16 @@ struct Case {
     check: fn(&Value),
 }
 
+/// The ids of a list result's items.
+fn ids(r: &Value) -> Vec<u64> {
+    r["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["id"].as_u64().unwrap())
+        .collect()
+}
+
 fn notices(r: &Value, what: &[&str]) {
     let privacy = r["privacy_notice"].as_str().unwrap();
     for w in what {
@@ -100,13 +110,7 @@ fn cases() -> Vec<Case> {
             ),
             confirm: false,
             check: |r| {
-                let ids: Vec<u64> = r["data"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|l| l["id"].as_u64().unwrap())
-                    .collect();
-                assert_eq!(ids, [1203, 1212]);
+                assert_eq!(ids(r), [1203, 1212]);
                 assert!(r["data"][0]["content"].is_string());
                 assert_eq!(
                     r["pagination"],
@@ -140,13 +144,7 @@ fn cases() -> Vec<Case> {
             req: get("/api/v1/products/43/leads", Some("minQuality=60")),
             confirm: false,
             check: |r| {
-                let ids: Vec<u64> = r["data"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|l| l["id"].as_u64().unwrap())
-                    .collect();
-                assert_eq!(ids, [1208, 1209]);
+                assert_eq!(ids(r), [1208, 1209]);
                 assert!(r["data"][0].get("content").is_none());
                 assert_eq!(r["pagination"]["hasMore"], false);
                 assert!(r.get("next_offset").is_none());

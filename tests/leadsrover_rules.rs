@@ -286,81 +286,79 @@ async fn one_draft_per_lead_and_none_for_a_contacted_lead() {
     client.cancel().await.unwrap();
 }
 
+/// Calls `tool` until `found` picks something out of its result (the
+/// simulated extension and leads act a moment later), within 20 s.
+async fn wait_for(
+    client: &Client,
+    tool: &str,
+    arguments: Value,
+    found: impl Fn(&Value) -> Option<Value>,
+) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let r = call(client, tool, arguments.clone()).await;
+        if let Some(hit) = found(&structured(&r)["data"]) {
+            return hit;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{tool} {arguments}: never happened"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
 #[tokio::test]
 async fn the_draft_lifecycle_marks_the_lead_contacted() {
     let up = Upstream::start().await;
     let (client, _) = rover::stdio_client(&up, Human::Accepts, Era::Handshake).await;
-    let r = call(
-        &client,
-        "leadsrover_queue_draft",
-        json!({"id": 1201, "content": "Hi! Acme CRM is built for three-person teams."}),
-    )
-    .await;
+    let queue = |id: u64, content: &str| {
+        call(
+            &client,
+            "leadsrover_queue_draft",
+            json!({"id": id, "content": content}),
+        )
+    };
+    let r = queue(1201, "Hi! Acme CRM is built for three-person teams.").await;
     assert!(!is_error(&r), "{}", text(&r));
     let draft_id = structured(&r)["data"]["id"].clone();
-    // The simulated extension sends it a moment later.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let r = call(&client, "leadsrover_list_drafts", json!({"leadId": 1201})).await;
-        if structured(&r)["data"][0]["status"] == "posted" {
-            assert_eq!(structured(&r)["data"][0]["id"], draft_id);
-            break;
-        }
-        assert!(Instant::now() < deadline, "the draft was never posted");
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
+    // The simulated extension sends it a moment later...
+    let posted = wait_for(
+        &client,
+        "leadsrover_list_drafts",
+        json!({"leadId": 1201}),
+        |d| (d[0]["status"] == "posted").then(|| d[0].clone()),
+    )
+    .await;
+    assert_eq!(posted["id"], draft_id);
+    assert!(posted["postedAt"].is_string());
+    // ...which marks the lead contacted.
     let r = call(&client, "leadsrover_get_lead", json!({"id": 1201})).await;
     assert_eq!(structured(&r)["data"]["status"], "contacted");
     // Lead 1201 answers: a new conversation enters the needs_reply queue.
-    loop {
-        let r = call(
-            &client,
-            "leadsrover_list_conversations",
-            json!({"filter": "needs_reply"}),
-        )
-        .await;
-        let threads = structured(&r)["data"].as_array().unwrap().clone();
-        if let Some(t) = threads.iter().find(|t| t["leadId"] == 1201) {
-            assert_eq!(t["recipientUsername"], "example_user_1");
-            assert!(
-                t["lastMessage"]["body"]
-                    .as_str()
-                    .unwrap()
-                    .contains("team plan")
-            );
-            break;
-        }
-        assert!(Instant::now() < deadline, "the lead never answered");
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
-    // A send that fails: lead 1209's account refuses new contacts.
-    let r = call(
+    let thread = wait_for(
         &client,
-        "leadsrover_queue_draft",
-        json!({"id": 1209, "content": "Hi! Example Notes tracks action items."}),
+        "leadsrover_list_conversations",
+        json!({"filter": "needs_reply"}),
+        |d| d.as_array()?.iter().find(|t| t["leadId"] == 1201).cloned(),
     )
     .await;
+    assert_eq!(thread["recipientUsername"], "example_user_1");
+    let said = thread["lastMessage"]["body"].as_str().unwrap();
+    assert!(said.contains("team plan"), "{said}");
+    // A send that fails: lead 1209's account refuses new contacts.
+    let r = queue(1209, "Hi! Example Notes tracks action items.").await;
     assert!(!is_error(&r), "{}", text(&r));
-    loop {
-        let r = call(
-            &client,
-            "leadsrover_list_drafts",
-            json!({"status": "failed"}),
-        )
-        .await;
-        if let Some(d) = structured(&r)["data"].as_array().unwrap().first() {
-            assert_eq!(d["leadId"], 1209);
-            assert!(
-                d["errorMessage"]
-                    .as_str()
-                    .unwrap()
-                    .contains("does not accept")
-            );
-            break;
-        }
-        assert!(Instant::now() < deadline, "the draft never failed");
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
+    let failed = wait_for(
+        &client,
+        "leadsrover_list_drafts",
+        json!({"status": "failed"}),
+        |d| d.as_array()?.first().cloned(),
+    )
+    .await;
+    assert_eq!(failed["leadId"], 1209);
+    let why = failed["errorMessage"].as_str().unwrap();
+    assert!(why.contains("does not accept"), "{why}");
     client.cancel().await.unwrap();
 }
 
@@ -578,14 +576,8 @@ async fn the_write_limit_waits_or_refuses_and_never_oversends() {
 async fn a_429_read_is_retried_after_retry_after() {
     let up = Upstream::start().await;
     let (client, _) = rover::stdio_client(&up, Human::Accepts, Era::Handshake).await;
-    up.sandbox.inject(rover::fault(
-        "GET",
-        "/api/v1/leads",
-        429,
-        json!({"error": {"code": "RATE_LIMITED", "message": "Too many requests", "doc_url": "https://leadsrover.io/docs/api#errors"}}),
-        &[("retry-after", "1")],
-        1,
-    ));
+    up.sandbox
+        .inject(rover::rate_limited_once("GET", "/api/v1/leads", 1));
     let started = Instant::now();
     let r = call(&client, "leadsrover_list_leads", json!({"limit": 5})).await;
     assert!(!is_error(&r), "{}", text(&r));
@@ -607,13 +599,10 @@ async fn a_429_read_is_retried_after_retry_after() {
 async fn a_429_write_is_reported_with_the_wait_and_never_sent_twice() {
     let up = Upstream::start().await;
     let (client, handler) = rover::stdio_client(&up, Human::Accepts, Era::Handshake).await;
-    up.sandbox.inject(rover::fault(
+    up.sandbox.inject(rover::rate_limited_once(
         "POST",
         "/api/v1/conversations/92/reply",
-        429,
-        json!({"error": {"code": "RATE_LIMITED", "message": "Too many requests", "doc_url": "https://leadsrover.io/docs/api#errors"}}),
-        &[("retry-after", "45")],
-        1,
+        45,
     ));
     let r = call(
         &client,

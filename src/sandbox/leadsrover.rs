@@ -1158,12 +1158,19 @@ fn body(b: Option<axum::Json<Value>>) -> Result<Map<String, Value>> {
     }
 }
 
-fn only_fields(b: &Map<String, Value>, allowed: &[&str]) -> Result<()> {
+/// The path id and the JSON body of a write, which may only hold `allowed` fields.
+fn id_and_body(
+    raw: &str,
+    b: Option<axum::Json<Value>>,
+    allowed: &[&str],
+) -> Result<(u64, Map<String, Value>)> {
+    let id = id(raw)?;
+    let b = body(b)?;
     match b.keys().find(|k| !allowed.contains(&k.as_str())) {
         Some(k) => Err(bad_request(format!(
             "Invalid parameters: unknown field {k}"
         ))),
-        None => Ok(()),
+        None => Ok((id, b)),
     }
 }
 
@@ -1314,9 +1321,7 @@ async fn update_lead(
     b: Option<axum::Json<Value>>,
 ) -> Response {
     serve(&db, &headers, Access::Write, |w| {
-        let lid = id(&raw)?;
-        let b = body(b)?;
-        only_fields(&b, &["status", "contactMethod"])?;
+        let (lid, b) = id_and_body(&raw, b, &["status", "contactMethod"])?;
         let status = match b.get("status").and_then(Value::as_str) {
             Some("new") => "new",
             Some("contacted") => "contacted",
@@ -1381,9 +1386,7 @@ async fn set_feedback(
     b: Option<axum::Json<Value>>,
 ) -> Response {
     serve(&db, &headers, Access::Write, |w| {
-        let lid = id(&raw)?;
-        let b = body(b)?;
-        only_fields(&b, &["feedback", "reason", "note"])?;
+        let (lid, b) = id_and_body(&raw, b, &["feedback", "reason", "note"])?;
         let feedback = match b.get("feedback").and_then(Value::as_str) {
             Some(f @ ("like" | "dislike")) => f.to_string(),
             _ => {
@@ -1468,9 +1471,7 @@ async fn create_draft(
     b: Option<axum::Json<Value>>,
 ) -> Response {
     serve(&db, &headers, Access::Write, |w| {
-        let lid = id(&raw)?;
-        let b = body(b)?;
-        only_fields(&b, &["content", "dmSubject"])?;
+        let (lid, b) = id_and_body(&raw, b, &["content", "dmSubject"])?;
         let content = match string_field(&b, "content", 10_000)? {
             Some(c) if !c.trim().is_empty() => c,
             _ => {
@@ -1592,9 +1593,7 @@ async fn reply(
     b: Option<axum::Json<Value>>,
 ) -> Response {
     serve(&db, &headers, Access::Write, |w| {
-        let cid = id(&raw)?;
-        let b = body(b)?;
-        only_fields(&b, &["message"])?;
+        let (cid, b) = id_and_body(&raw, b, &["message"])?;
         let message = match b.get("message").and_then(Value::as_str) {
             Some(m) if !m.trim().is_empty() => m.to_string(),
             _ => return Err(bad_request("Invalid parameters: message is required")),
@@ -1622,12 +1621,8 @@ async fn update_conversation(
     b: Option<axum::Json<Value>>,
 ) -> Response {
     serve(&db, &headers, Access::Write, |w| {
-        let cid = id(&raw)?;
-        let b = body(b)?;
-        only_fields(
-            &b,
-            &["archived", "converted", "snoozedUntil", "cancelQueuedReply"],
-        )?;
+        let fields = ["archived", "converted", "snoozedUntil", "cancelQueuedReply"];
+        let (cid, b) = id_and_body(&raw, b, &fields)?;
         if b.is_empty() {
             return Err(bad_request("Invalid parameters: nothing to update"));
         }
@@ -1855,138 +1850,119 @@ pub fn router() -> Router {
 mod tests {
     use super::*;
     use crate::sandbox::Sandbox;
+    use reqwest::Method;
 
+    /// One bodiless request: status, Retry-After and the error code, if any.
     async fn call(
         sandbox: &Sandbox,
         key: &str,
-        method: reqwest::Method,
+        method: Method,
         path: &str,
-        body: Option<Value>,
-    ) -> (u16, HeaderMap, Value) {
+    ) -> (u16, Option<String>, Value) {
         crate::upstream::install_crypto_provider();
         let url = format!("{}{path}", sandbox.base_url("leadsrover").unwrap());
-        let mut req = reqwest::Client::new().request(method, url).bearer_auth(key);
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let resp = req.send().await.unwrap();
+        let resp = reqwest::Client::new()
+            .request(method, url)
+            .bearer_auth(key)
+            .send()
+            .await
+            .unwrap();
         let status = resp.status().as_u16();
-        let headers = resp.headers().clone();
-        let body = resp.json().await.unwrap_or(Value::Null);
-        (status, headers, body)
+        let retry = resp
+            .headers()
+            .get("retry-after")
+            .map(|v| v.to_str().unwrap().to_string());
+        let body: Value = resp.json().await.unwrap_or(Value::Null);
+        (status, retry, body)
     }
+
+    async fn code(sandbox: &Sandbox, key: &str, method: Method, path: &str) -> (u16, String) {
+        let (status, _, body) = call(sandbox, key, method, path).await;
+        let code = body["error"]["code"].as_str().unwrap_or("").to_string();
+        (status, code)
+    }
+
+    const FEEDBACK: &str = "/api/v1/leads/1202/feedback";
 
     #[tokio::test]
     async fn writes_beyond_sixty_a_minute_are_rate_limited() {
         let sandbox = Sandbox::start().await.unwrap();
         for _ in 0..WRITES_PER_MINUTE {
-            let (status, _, _) = call(
-                &sandbox,
-                FULL_KEY,
-                reqwest::Method::DELETE,
-                "/api/v1/leads/1202/feedback",
-                None,
-            )
-            .await;
-            assert_eq!(status, 200);
+            assert_eq!(
+                code(&sandbox, FULL_KEY, Method::DELETE, FEEDBACK).await.0,
+                200
+            );
         }
-        let (status, headers, body) = call(
-            &sandbox,
-            FULL_KEY,
-            reqwest::Method::DELETE,
-            "/api/v1/leads/1202/feedback",
-            None,
-        )
-        .await;
+        let (status, retry, body) = call(&sandbox, FULL_KEY, Method::DELETE, FEEDBACK).await;
         assert_eq!(status, 429);
         assert_eq!(body["error"]["code"], "RATE_LIMITED");
         assert_eq!(body["error"]["doc_url"], DOC_URL);
-        let wait: u64 = headers["retry-after"].to_str().unwrap().parse().unwrap();
+        let wait: u64 = retry.unwrap().parse().unwrap();
         assert!((1..=60).contains(&wait), "{wait}");
         // Reads are counted apart, and so is another key.
-        let (status, _, _) =
-            call(&sandbox, FULL_KEY, reqwest::Method::GET, "/api/v1/me", None).await;
-        assert_eq!(status, 200);
-        let (status, _, _) = call(
-            &sandbox,
-            QUOTA_SPENT_KEY,
-            reqwest::Method::DELETE,
-            "/api/v1/leads/1202/feedback",
-            None,
-        )
-        .await;
-        assert_eq!(status, 200);
+        assert_eq!(
+            code(&sandbox, FULL_KEY, Method::GET, "/api/v1/me").await.0,
+            200
+        );
+        assert_eq!(
+            code(&sandbox, QUOTA_SPENT_KEY, Method::DELETE, FEEDBACK)
+                .await
+                .0,
+            200
+        );
     }
 
     #[tokio::test]
-    async fn scopes_keys_and_the_quota() {
+    async fn scopes_keys_the_quota_and_scans() {
         let sandbox = Sandbox::start().await.unwrap();
-        let (status, _, body) = call(
-            &sandbox,
-            "lr_sk_wrong",
-            reqwest::Method::GET,
-            "/api/v1/me",
-            None,
-        )
-        .await;
-        assert_eq!(
-            (status, body["error"]["code"].as_str()),
-            (401, Some("UNAUTHORIZED"))
-        );
-        let (status, _, body) = call(
-            &sandbox,
-            READ_KEY,
-            reqwest::Method::POST,
-            "/api/v1/products/42/scan",
-            None,
-        )
-        .await;
-        assert_eq!(
-            (status, body["error"]["code"].as_str()),
-            (403, Some("FORBIDDEN"))
-        );
-        let (status, _, body) = call(
-            &sandbox,
-            QUOTA_SPENT_KEY,
-            reqwest::Method::POST,
-            "/api/v1/leads/1202/generate-dm",
-            None,
-        )
-        .await;
-        assert_eq!(
-            (status, body["error"]["code"].as_str()),
-            (403, Some("LIMIT_REACHED"))
-        );
-        let (status, _, body) = call(
-            &sandbox,
-            FULL_KEY,
-            reqwest::Method::POST,
-            "/api/v1/leads/1202/generate-dm",
-            None,
-        )
-        .await;
-        assert_eq!(status, 200);
+        let s = &sandbox;
+        let cases = [
+            (
+                "lr_sk_wrong",
+                Method::GET,
+                "/api/v1/me",
+                401,
+                "UNAUTHORIZED",
+            ),
+            (
+                READ_KEY,
+                Method::POST,
+                "/api/v1/products/42/scan",
+                403,
+                "FORBIDDEN",
+            ),
+            (
+                QUOTA_SPENT_KEY,
+                Method::POST,
+                "/api/v1/leads/1202/generate-dm",
+                403,
+                "LIMIT_REACHED",
+            ),
+            (FULL_KEY, Method::GET, "/api/v1/leads/abc", 404, "NOT_FOUND"),
+            (
+                FULL_KEY,
+                Method::GET,
+                "/api/v1/leads?limit=101",
+                400,
+                "BAD_REQUEST",
+            ),
+            (FULL_KEY, Method::POST, "/api/v1/products/42/scan", 202, ""),
+            (
+                FULL_KEY,
+                Method::POST,
+                "/api/v1/products/42/scan",
+                409,
+                "CONFLICT",
+            ),
+        ];
+        for (key, method, path, status, error) in cases {
+            assert_eq!(
+                code(s, key, method.clone(), path).await,
+                (status, error.to_string()),
+                "{method} {path}"
+            );
+        }
+        let (_, _, body) = call(s, FULL_KEY, Method::POST, "/api/v1/leads/1202/generate-dm").await;
         assert_eq!(body["data"]["quota"], json!({"used": 15, "limit": 1000}));
-        let (status, _, _) = call(
-            &sandbox,
-            FULL_KEY,
-            reqwest::Method::POST,
-            "/api/v1/products/42/scan",
-            None,
-        )
-        .await;
-        assert_eq!(status, 202);
-        let (status, _, body) = call(
-            &sandbox,
-            FULL_KEY,
-            reqwest::Method::POST,
-            "/api/v1/products/42/scan",
-            None,
-        )
-        .await;
-        assert_eq!(
-            (status, body["error"]["code"].as_str()),
-            (409, Some("CONFLICT"))
-        );
     }
 }

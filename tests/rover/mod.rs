@@ -59,18 +59,23 @@ pub fn fault(
     headers: &[(&str, &str)],
     times: usize,
 ) -> Fault {
-    Fault {
-        vendor: "leadsrover".into(),
-        method: method.into(),
-        path: path.into(),
-        status,
-        headers: headers
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-        body,
-        times,
-    }
+    vendor_fault("leadsrover", method, path, status, body, headers, times)
+}
+
+/// The next `method path` request answered `429 RATE_LIMITED` with `Retry-After`.
+pub fn rate_limited_once(method: &str, path: &str, retry_after: u64) -> Fault {
+    fault(
+        method,
+        path,
+        429,
+        serde_json::json!({"error": {
+            "code": "RATE_LIMITED",
+            "message": "Too many requests",
+            "doc_url": "https://leadsrover.io/docs/api#errors"
+        }}),
+        &[("retry-after", &retry_after.to_string())],
+        1,
+    )
 }
 
 /// The headers every LeadsRover request carries, and nothing else.

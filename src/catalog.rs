@@ -1002,12 +1002,22 @@ pub fn index_by_name(tools: &[Arc<ToolSpec>]) -> HashMap<String, usize> {
         .collect()
 }
 
-/// A one-vendor manifest ("acme", with a `things` group and a shared
-/// `limit` argument) followed by `tools`, for unit tests.
+/// A one-vendor manifest ("acme") for unit tests: `vendor_tables` go into
+/// `[vendor]` (envelope, error rules), `rest` after it (groups, tools).
 #[cfg(test)]
-pub(crate) fn test_manifest(tools: &str) -> String {
+pub(crate) fn test_manifest(vendor_tables: &str, rest: &str) -> String {
     format!(
-        r#"
+        "[vendor]\nname = \"acme\"\ntitle = \"Acme\"\ndoc = \"x.txt\"\nbase_url = \"https://acme.example/api\"\nbase_url_env = \"ACME_BASE_URL\"\ninstructions = \"Acme.\"\n{vendor_tables}\n{rest}"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn minimal(tool: &str) -> String {
+        format!(
+            r#"
 [vendor]
 name = "acme"
 title = "Acme"
@@ -1023,17 +1033,13 @@ type = "integer"
 minimum = 1
 maximum = 100
 description = "Page size."
-{tools}
+{tool}
 "#
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
+        )
+    }
 
     fn load(tool: &str) -> Result<Catalog, CatalogError> {
-        let text = test_manifest(tool);
+        let text = minimal(tool);
         Catalog::from_sources([("acme", text.as_str())])
     }
 
@@ -1223,10 +1229,10 @@ description = "Query."
     #[test]
     fn rate_limits_are_read_and_checked() {
         let with = |rule: &str| {
-            let text = test_manifest("").replace(
-                "[groups]",
-                &format!("[[vendor.rate_limit]]\n{rule}\n[groups]"),
-            ) + "[[tool]]\nname = \"acme_list_things\"\ntitle = \"T\"\ngroup = \"things\"\ndescription = \"D.\"\nmethod = \"GET\"\npath = \"/things\"\n";
+            let text = test_manifest(
+                &format!("[[vendor.rate_limit]]\n{rule}"),
+                "[groups]\nthings = \"Things\"\n[[tool]]\nname = \"acme_list_things\"\ntitle = \"T\"\ngroup = \"things\"\ndescription = \"D.\"\nmethod = \"GET\"\npath = \"/things\"\n",
+            );
             Catalog::from_sources([("acme", text.as_str())]).map(|c| {
                 c.vendors[0]
                     .rate_limits

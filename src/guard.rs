@@ -484,7 +484,10 @@ mod tests {
     #[test]
     fn argument_rules_between_fields_and_per_item() {
         let manifest = crate::catalog::test_manifest(
+            "",
             r#"
+[groups]
+things = "Things"
 [[tool]]
 name = "acme_rate_thing"
 title = "Rate"
@@ -569,7 +572,10 @@ message = "give an email, or a name and a company"
     #[test]
     fn a_future_rule_refuses_past_timestamps_and_allows_null() {
         let manifest = crate::catalog::test_manifest(
+            "",
             r#"
+[groups]
+things = "Things"
 [[tool]]
 name = "acme_snooze_thing"
 title = "Snooze"
@@ -602,7 +608,10 @@ message = "`until` must be in the future"
     #[test]
     fn rules_naming_unknown_arguments_are_refused() {
         let manifest = crate::catalog::test_manifest(
+            "",
             r#"
+[groups]
+things = "Things"
 [[tool]]
 name = "acme_rate_thing"
 title = "Rate"

@@ -189,15 +189,9 @@ async fn a_missing_key_names_the_variable_and_sends_nothing() {
 #[tokio::test]
 async fn without_credentials_or_vendors_nothing_is_served() {
     let up = Upstream::start().await;
-    // Base URLs only: no vendor's credentials.
-    let env: Vec<(String, String)> = up
-        .env()
-        .into_iter()
-        .filter(|(k, _)| k.ends_with("_BASE_URL"))
-        .collect();
     let client = stdio(
         &[],
-        &env,
+        &with_key(&up, None),
         TestClient::new(Human::CannotElicit),
         Era::Handshake,
     )

@@ -262,40 +262,22 @@ pub fn is_error(r: &CallToolResult) -> bool {
     r.is_error == Some(true)
 }
 
-/// A canned answer of `vendor`'s simulation for the next `times` requests
-/// matching `method` + `path`.
-pub fn vendor_fault(
-    vendor: &str,
-    method: &str,
-    path: &str,
-    status: u16,
-    body: Value,
-    headers: &[(&str, &str)],
-    times: usize,
-) -> leads_mcp::sandbox::Fault {
-    leads_mcp::sandbox::Fault {
-        vendor: vendor.into(),
-        method: method.into(),
-        path: path.into(),
-        status,
-        headers: headers
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-        body,
-        times,
-    }
+/// Env with the sandbox's base URLs but the given LeadPanther key, and no
+/// other vendor's credentials.
+pub fn with_key(up: &Upstream, key: Option<&str>) -> Vec<(String, String)> {
+    with_credential(up, "LEADPANTHER_API_KEY", key)
 }
 
-/// Env with the sandbox's base URLs but the given LeadPanther key.
-pub fn with_key(up: &Upstream, key: Option<&str>) -> Vec<(String, String)> {
+/// Env with the sandbox's base URLs, and of all credentials only `name`
+/// (when `value` is given).
+pub fn with_credential(up: &Upstream, name: &str, value: Option<&str>) -> Vec<(String, String)> {
     let mut env: Vec<(String, String)> = up
         .env()
         .into_iter()
-        .filter(|(k, _)| k != "LEADPANTHER_API_KEY")
+        .filter(|(k, _)| k.ends_with("_BASE_URL"))
         .collect();
-    if let Some(key) = key {
-        env.push(("LEADPANTHER_API_KEY".into(), key.into()));
+    if let Some(value) = value {
+        env.push((name.into(), value.into()));
     }
     env
 }
@@ -376,4 +358,29 @@ pub async fn legacy_sse_client(base: &str, client: TestClient, headers: &[(&str,
     let sink = outgoing.sink_map_err(|e| std::io::Error::other(e.to_string()));
     use rmcp::ServiceExt;
     client.serve((sink, incoming)).await.unwrap()
+}
+
+/// A canned answer of `vendor`'s simulation for the next `times` requests
+/// matching `method` + `path`.
+pub fn vendor_fault(
+    vendor: &str,
+    method: &str,
+    path: &str,
+    status: u16,
+    body: Value,
+    headers: &[(&str, &str)],
+    times: usize,
+) -> leads_mcp::sandbox::Fault {
+    leads_mcp::sandbox::Fault {
+        vendor: vendor.into(),
+        method: method.into(),
+        path: path.into(),
+        status,
+        headers: headers
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        body,
+        times,
+    }
 }

@@ -11,14 +11,9 @@ use crate::common::*;
 
 pub const ARGS: &[&str] = &["--vendors", "leadsrover"];
 
-/// The sandbox env, with `key` as LEADSROVER_API_KEY, plus `extra`.
+/// The sandbox env, with `key` as the only credential, plus `extra`.
 pub fn env(up: &Upstream, key: &str, extra: &[(&str, &str)]) -> Vec<(String, String)> {
-    let mut env: Vec<(String, String)> = up
-        .env()
-        .into_iter()
-        .filter(|(k, _)| k != "LEADSROVER_API_KEY")
-        .collect();
-    env.push(("LEADSROVER_API_KEY".into(), key.into()));
+    let mut env = with_credential(up, "LEADSROVER_API_KEY", Some(key));
     env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     env
 }

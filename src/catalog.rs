@@ -12,6 +12,7 @@ use rmcp::model::{JsonObject, Tool, ToolAnnotations};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
+use crate::rate_limit::RateLimit;
 use crate::vendors;
 
 /// Longest tool name clients accept (Gemini, Claude API).
@@ -73,6 +74,19 @@ struct VendorManifest {
     /// when its routes differ in which they take; tools name them in `auth`.
     #[serde(default)]
     auth_kinds: Vec<String>,
+    /// The vendor's documented rate limits, enforced client-side per key.
+    #[serde(default, rename = "rate_limit")]
+    rate_limits: Vec<RateLimitManifest>,
+}
+
+/// `[[vendor.rate_limit]]`: at most `requests` requests with one of
+/// `methods` in any `per_seconds` seconds.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RateLimitManifest {
+    methods: Vec<String>,
+    requests: usize,
+    per_seconds: u64,
 }
 
 /// A group is either a one-line description or a table with more settings.
@@ -332,6 +346,10 @@ pub struct ArgumentRule {
     /// At least one of these groups must then be given in full.
     #[serde(default)]
     pub any_of: Vec<Vec<String>>,
+    /// These arguments, when given as strings, must be RFC 3339 (ISO 8601
+    /// with an offset) timestamps later than now.
+    #[serde(default)]
+    pub future: Vec<String>,
     /// Apply the rule to each object of this array argument instead.
     #[serde(default)]
     pub each: Option<String>,
@@ -377,6 +395,7 @@ pub struct VendorSpec {
     pub refused_hosts: Vec<RefusedHost>,
     pub envelope: Envelope,
     pub errors: Vec<ErrorRule>,
+    pub rate_limits: Vec<RateLimit>,
     pub groups: BTreeMap<String, GroupSpec>,
     pub resources: Vec<ResourceManifest>,
     pub internal_routes: Vec<InternalRoute>,
@@ -691,6 +710,28 @@ fn build_vendor(expected: &str, m: Manifest) -> Result<(VendorSpec, Vec<ToolSpec
         }
     }
     check_surface(&v.envelope).map_err(|e| err(expected, e))?;
+    let mut rate_limits = Vec::new();
+    for r in &v.rate_limits {
+        let methods = r
+            .methods
+            .iter()
+            .map(|m| {
+                Method::parse(m)
+                    .ok_or_else(|| err(expected, format!("rate_limit: unknown method {m}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if methods.is_empty() || r.requests == 0 || r.per_seconds == 0 {
+            return Err(err(
+                expected,
+                "rate_limit needs methods, requests > 0 and per_seconds > 0",
+            ));
+        }
+        rate_limits.push(RateLimit {
+            methods,
+            requests: r.requests,
+            window: std::time::Duration::from_secs(r.per_seconds),
+        });
+    }
     let spec = VendorSpec {
         name: v.name.clone(),
         title: v.title.clone(),
@@ -701,6 +742,7 @@ fn build_vendor(expected: &str, m: Manifest) -> Result<(VendorSpec, Vec<ToolSpec
         refused_hosts: v.refused_hosts.clone(),
         envelope: v.envelope.clone(),
         errors: v.errors.clone(),
+        rate_limits,
         groups,
         resources: m.resources,
         internal_routes: m.internal_routes,
@@ -995,14 +1037,15 @@ fn check_rule(rule: &ArgumentRule, properties: &Map<String, Value>) -> Result<()
             })?,
         None => properties,
     };
-    if rule.require.is_empty() && rule.any_of.is_empty() {
-        return Err("rule: give `require` or `any_of`".into());
+    if rule.require.is_empty() && rule.any_of.is_empty() && rule.future.is_empty() {
+        return Err("rule: give `require`, `any_of` or `future`".into());
     }
     let named = rule
         .when
         .keys()
         .chain(rule.require.iter())
-        .chain(rule.any_of.iter().flatten());
+        .chain(rule.any_of.iter().flatten())
+        .chain(rule.future.iter());
     for name in named {
         if !scope.contains_key(name) {
             return Err(format!("rule names unknown argument {name:?}"));
@@ -1426,6 +1469,30 @@ description = "Query."
             "[vendor.envelope]\nnext_cursor = [\"/nextToken\"]\n[groups]",
         );
         assert!(Catalog::from_sources([("acme", half.as_str())]).is_err());
+    }
+
+    #[test]
+    fn rate_limits_are_read_and_checked() {
+        let with = |rule: &str| {
+            let text = test_manifest(
+                &format!("[[vendor.rate_limit]]\n{rule}"),
+                "[groups]\nthings = \"Things\"\n[[tool]]\nname = \"acme_list_things\"\ntitle = \"T\"\ngroup = \"things\"\ndescription = \"D.\"\nmethod = \"GET\"\npath = \"/things\"\n",
+            );
+            Catalog::from_sources([("acme", text.as_str())]).map(|c| {
+                c.vendors[0]
+                    .rate_limits
+                    .iter()
+                    .map(|r| r.describe())
+                    .collect::<Vec<_>>()
+            })
+        };
+        assert_eq!(
+            with("methods = [\"GET\", \"POST\"]\nrequests = 5\nper_seconds = 1").unwrap(),
+            ["5 GET/POST requests per 1 s"]
+        );
+        assert!(with("methods = [\"FETCH\"]\nrequests = 5\nper_seconds = 1").is_err());
+        assert!(with("methods = [\"GET\"]\nrequests = 0\nper_seconds = 1").is_err());
+        assert!(with("methods = []\nrequests = 5\nper_seconds = 1").is_err());
     }
 
     #[test]

@@ -95,11 +95,18 @@ pub fn check_arguments(tool: &ToolSpec, args: &JsonObject) -> Result<(), Refusal
 fn broken_rule(rule: &ArgumentRule, args: &JsonObject) -> Option<String> {
     let broken_in = |scope: &JsonObject| {
         let given = |name: &String| scope.get(name).is_some_and(|v| !v.is_null());
+        let past = |name: &String| {
+            scope
+                .get(name)
+                .and_then(Value::as_str)
+                .is_some_and(|t| !is_future_timestamp(t, chrono::Utc::now()))
+        };
         let applies = rule.when.iter().all(|(k, v)| scope.get(k) == Some(v));
         applies
             && (!rule.require.iter().all(given)
                 || (!rule.any_of.is_empty()
-                    && !rule.any_of.iter().any(|group| group.iter().all(given))))
+                    && !rule.any_of.iter().any(|group| group.iter().all(given)))
+                || rule.future.iter().any(past))
     };
     match &rule.each {
         None => broken_in(args).then(|| rule.message.clone()),
@@ -115,6 +122,13 @@ fn broken_rule(rule: &ArgumentRule, args: &JsonObject) -> Option<String> {
                 .then(|| format!("`{array}` items {}: {}", bad.join(", "), rule.message))
         }
     }
+}
+
+/// Whether `text` is an RFC 3339 timestamp (the ISO 8601 profile with a
+/// date, a time and an offset, e.g. `2026-07-01T09:00:00Z`) later than `now`.
+/// Anything else (no offset, week dates, garbage) is not.
+pub fn is_future_timestamp(text: &str, now: chrono::DateTime<chrono::Utc>) -> bool {
+    chrono::DateTime::parse_from_rfc3339(text).is_ok_and(|t| t > now)
 }
 
 /// Characters a path segment may carry unencoded: RFC 3986 unreserved ones.
@@ -469,14 +483,9 @@ mod tests {
 
     #[test]
     fn argument_rules_between_fields_and_per_item() {
-        let manifest = r#"
-[vendor]
-name = "acme"
-title = "Acme"
-doc = "x.txt"
-base_url = "https://acme.example/api"
-base_url_env = "ACME_BASE_URL"
-instructions = "Acme."
+        let manifest = crate::catalog::test_manifest(
+            "",
+            r#"
 [groups]
 things = "Things"
 [[tool]]
@@ -509,8 +518,9 @@ message = "a dislike needs a reason"
 each = "items"
 any_of = [["email"], ["name", "company"]]
 message = "give an email, or a name and a company"
-"#;
-        let c = crate::catalog::Catalog::from_sources([("acme", manifest)]).unwrap();
+"#,
+        );
+        let c = crate::catalog::Catalog::from_sources([("acme", manifest.as_str())]).unwrap();
         let t = c.tool("acme_rate_thing").unwrap();
         assert!(check_arguments(t, &args(json!({"feedback": "like"}))).is_ok());
         let e = check_arguments(t, &args(json!({"feedback": "dislike"}))).unwrap_err();
@@ -533,15 +543,73 @@ message = "give an email, or a name and a company"
     }
 
     #[test]
+    fn future_timestamps() {
+        let now = chrono::DateTime::parse_from_rfc3339("2026-06-01T12:00:00Z")
+            .unwrap()
+            .to_utc();
+        for ok in [
+            "2026-06-01T12:00:01Z",
+            "2026-06-01T13:30:00+01:00",
+            "2027-01-01T00:00:00.000Z",
+            "2026-06-01T08:00:01-04:00",
+        ] {
+            assert!(is_future_timestamp(ok, now), "{ok}");
+        }
+        for no in [
+            "2026-06-01T12:00:00Z",
+            "2026-06-01T13:00:00+01:00",
+            "2020-01-01T00:00:00Z",
+            "2027-01-01T00:00:00",
+            "2027-01-01",
+            "2027-W01-1T00:00:00Z",
+            "tomorrow",
+            "",
+        ] {
+            assert!(!is_future_timestamp(no, now), "{no}");
+        }
+    }
+
+    #[test]
+    fn a_future_rule_refuses_past_timestamps_and_allows_null() {
+        let manifest = crate::catalog::test_manifest(
+            "",
+            r#"
+[groups]
+things = "Things"
+[[tool]]
+name = "acme_snooze_thing"
+title = "Snooze"
+group = "things"
+description = "Snooze."
+method = "PATCH"
+path = "/things"
+[tool.params.until]
+in = "body"
+type = ["string", "null"]
+format = "date-time"
+description = "Until when."
+[[tool.rule]]
+future = ["until"]
+message = "`until` must be in the future"
+"#,
+        );
+        let c = crate::catalog::Catalog::from_sources([("acme", manifest.as_str())]).unwrap();
+        let t = c.tool("acme_snooze_thing").unwrap();
+        let e = check_arguments(t, &args(json!({"until": "2020-01-01T00:00:00Z"}))).unwrap_err();
+        assert!(e.message.contains("must be in the future"), "{}", e.message);
+        let later = (chrono::Utc::now() + chrono::Duration::days(2)).to_rfc3339();
+        assert!(check_arguments(t, &args(json!({"until": later}))).is_ok());
+        assert!(check_arguments(t, &args(json!({"until": null}))).is_ok());
+        assert!(check_arguments(t, &args(json!({}))).is_ok());
+        // No offset: the schema's date-time format already refuses it.
+        assert!(check_arguments(t, &args(json!({"until": "2099-01-01T00:00:00"}))).is_err());
+    }
+
+    #[test]
     fn rules_naming_unknown_arguments_are_refused() {
-        let manifest = r#"
-[vendor]
-name = "acme"
-title = "Acme"
-doc = "x.txt"
-base_url = "https://acme.example/api"
-base_url_env = "ACME_BASE_URL"
-instructions = "Acme."
+        let manifest = crate::catalog::test_manifest(
+            "",
+            r#"
 [groups]
 things = "Things"
 [[tool]]
@@ -554,8 +622,9 @@ path = "/rate"
 [[tool.rule]]
 require = ["reason"]
 message = "x"
-"#;
-        assert!(crate::catalog::Catalog::from_sources([("acme", manifest)]).is_err());
+"#,
+        );
+        assert!(crate::catalog::Catalog::from_sources([("acme", manifest.as_str())]).is_err());
     }
 
     #[test]

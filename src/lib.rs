@@ -6,6 +6,7 @@ pub mod config;
 pub mod confirm;
 pub mod guard;
 pub mod prompts;
+pub mod rate_limit;
 pub mod result;
 pub mod route;
 pub mod sandbox;

@@ -22,6 +22,14 @@ pub static SOURCES: &[(&str, &str)] = &[
         "leadgenius-enrich-leads.md",
         include_str!("../prompts/leadgenius-enrich-leads.md"),
     ),
+    (
+        "leadsrover-triage-inbox.md",
+        include_str!("../prompts/leadsrover-triage-inbox.md"),
+    ),
+    (
+        "leadsrover-triage-leads.md",
+        include_str!("../prompts/leadsrover-triage-leads.md"),
+    ),
 ];
 
 #[derive(Debug, Clone, Deserialize)]

@@ -14,6 +14,7 @@ use url::Url;
 
 use crate::catalog::Method;
 use crate::config::Limits;
+use crate::rate_limit::{RateLimiter, Throttled};
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
@@ -76,6 +77,10 @@ pub enum UpstreamError {
     Cancelled,
     #[error("the HTTP client could not be built: {0}")]
     Client(String),
+    /// The vendor's rate limit for this key leaves no slot within the wait
+    /// the server allows itself; nothing was sent.
+    #[error("the client-side rate limit ({}) would need a wait of {} s", .0.limit, .0.wait.as_secs().max(1))]
+    RateLimited(Throttled),
 }
 
 #[derive(Debug, Clone)]
@@ -113,13 +118,48 @@ impl Upstream {
         req: &Outgoing,
         ct: &CancellationToken,
     ) -> Result<Incoming, UpstreamError> {
+        self.send_paced(req, ct, None).await
+    }
+
+    /// [`Self::send`], with every attempt (retries too) taking a slot of the
+    /// key's `limiter` first, waiting at most `max_retry_wait` for it; a 429's
+    /// `Retry-After` holds the limiter. A first attempt without a slot is
+    /// [`UpstreamError::RateLimited`] and sends nothing.
+    pub async fn send_paced(
+        &self,
+        req: &Outgoing,
+        ct: &CancellationToken,
+        limiter: Option<&RateLimiter>,
+    ) -> Result<Incoming, UpstreamError> {
         let mut attempt = 0u32;
+        let mut last: Option<Result<Incoming, UpstreamError>> = None;
         loop {
             attempt += 1;
+            if let Some(limiter) = limiter {
+                let paced = tokio::select! {
+                    _ = ct.cancelled() => return Err(UpstreamError::Cancelled),
+                    r = limiter.acquire(req.method, self.limits.max_retry_wait) => r,
+                };
+                if let Err(throttled) = paced {
+                    return match last {
+                        Some(result) => result.map(|r| Incoming {
+                            attempts: attempt - 1,
+                            ..r
+                        }),
+                        None => Err(UpstreamError::RateLimited(throttled)),
+                    };
+                }
+            }
             let result = tokio::select! {
                 _ = ct.cancelled() => return Err(UpstreamError::Cancelled),
                 r = self.send_once(req) => r,
             };
+            if let (Some(limiter), Ok(resp)) = (limiter, &result)
+                && resp.status == StatusCode::TOO_MANY_REQUESTS
+                && let Some(wait) = resp.retry_after()
+            {
+                limiter.hold(req.method, wait);
+            }
             let may_retry = req.retry_safe && attempt <= self.limits.read_retries;
             let Some(wait) = may_retry
                 .then(|| self.retry_wait(&result, attempt))
@@ -135,6 +175,7 @@ impl Upstream {
                 _ = ct.cancelled() => return Err(UpstreamError::Cancelled),
                 _ = tokio::time::sleep(wait) => {}
             }
+            last = Some(result);
         }
     }
 

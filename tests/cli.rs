@@ -33,6 +33,22 @@ fn names(args: &[&str], env: &[(&str, &str)]) -> Vec<String> {
 
 const KEY: (&str, &str) = ("LEADPANTHER_API_KEY", "lp_test_key");
 
+/// About how many tokens `leads-mcp tools` says the `tools/list` answer
+/// takes with `env`, and its whole output.
+fn tools_list_tokens(env: &[(&str, &str)]) -> (usize, String) {
+    let out = run(&["tools"], env);
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let tokens = stdout
+        .lines()
+        .find(|l| l.contains("tools/list answer"))
+        .and_then(|line| line.split("about ").nth(1))
+        .and_then(|s| s.split_whitespace().next())
+        .unwrap()
+        .parse()
+        .unwrap();
+    (tokens, stdout)
+}
+
 #[test]
 fn tools_json_lists_the_twenty_leadpanther_routes() {
     let out = run(&["tools", "--json"], &[KEY]);
@@ -81,20 +97,8 @@ fn tools_json_lists_the_twenty_leadpanther_routes() {
 
 #[test]
 fn the_leadpanther_tool_list_stays_under_5000_tokens() {
-    let out = run(&["tools"], &[KEY]);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let line = stdout
-        .lines()
-        .find(|l| l.contains("tools/list answer"))
-        .unwrap();
-    let tokens: usize = line
-        .split("about ")
-        .nth(1)
-        .and_then(|s| s.split_whitespace().next())
-        .unwrap()
-        .parse()
-        .unwrap();
-    assert!(tokens < 5000, "{line}");
+    let (tokens, stdout) = tools_list_tokens(&[KEY]);
+    assert!(tokens < 5000, "{stdout}");
     assert!(stdout.contains("leadpanther_list_posts"));
 }
 
@@ -218,4 +222,34 @@ fn unknown_names_stop_the_server() {
             );
         }
     }
+}
+
+#[test]
+fn leadsrover_is_served_by_its_key_with_a_lean_tool_list() {
+    const ROVER_KEY: (&str, &str) = ("LEADSROVER_API_KEY", "lr_sk_test_key");
+    let out = run(&["tools", "--json"], &[ROVER_KEY]);
+    assert!(out.status.success());
+    let rows: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(rows.len(), 20);
+    assert!(rows.iter().all(|r| r["vendor"] == "leadsrover"));
+    let confirmed: Vec<&str> = rows
+        .iter()
+        .filter(|r| r["confirm"] == "send")
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        confirmed,
+        ["leadsrover_queue_draft", "leadsrover_reply_conversation"]
+    );
+    let reply = rows
+        .iter()
+        .find(|r| r["name"] == "leadsrover_reply_conversation")
+        .unwrap();
+    assert_eq!(reply["path"], "/api/v1/conversations/{id}/reply");
+    assert_eq!(reply["scope"], "write");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("lr_sk_test_key"));
+    assert_eq!(names(&["--read-only"], &[ROVER_KEY]).len(), 11);
+
+    let (tokens, stdout) = tools_list_tokens(&[ROVER_KEY]);
+    assert!(tokens < 5000, "{stdout}");
 }

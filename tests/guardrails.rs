@@ -34,18 +34,7 @@ fn fault(
     headers: &[(&str, &str)],
     times: usize,
 ) -> Fault {
-    Fault {
-        vendor: "leadpanther".into(),
-        method: method.into(),
-        path: path.into(),
-        status,
-        headers: headers
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-        body,
-        times,
-    }
+    vendor_fault("leadpanther", method, path, status, body, headers, times)
 }
 
 #[tokio::test]

@@ -434,3 +434,73 @@ fn leadgenius_serves_none_of_the_cli_only_commands() {
         }
     }
 }
+
+/// `:id` in the reference is the tool's `{id}` placeholder.
+fn leadsrover_path(path: &str) -> String {
+    path.split('/')
+        .map(|s| match s.strip_prefix(':') {
+            Some(name) => format!("{{{name}}}"),
+            None => s.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+#[test]
+fn leadsrover_matches_the_references_endpoints() {
+    let text = doc("leadsrover");
+    let mut documented = BTreeSet::new();
+    // Endpoint headings, as captured: `GET/api/v1/me`, `PATCH/api/v1/leads/:id`.
+    for line in text.lines().map(str::trim) {
+        for method in ["GET", "POST", "PUT", "PATCH", "DELETE"] {
+            if let Some(path) = line.strip_prefix(method)
+                && path.starts_with("/api/")
+                && !path.contains(' ')
+            {
+                documented.insert((method.to_string(), leadsrover_path(path)));
+            }
+        }
+    }
+    assert_eq!(documented.len(), 18, "{documented:#?}");
+    // The OpenAPI document and the agent guide are documented as curl lines.
+    for line in text.lines().filter(|l| l.trim_start().starts_with("curl ")) {
+        for url in line
+            .split_whitespace()
+            .filter(|w| w.starts_with("https://"))
+        {
+            let path = url
+                .trim_start_matches("https://leadsrover.io")
+                .split('?')
+                .next()
+                .unwrap()
+                .trim_end_matches(['"', '\\']);
+            documented.insert(("GET".to_string(), leadsrover_path(path)));
+        }
+    }
+    assert!(documented.contains(&("GET".into(), "/api/v1/openapi.json".into())));
+    assert!(documented.contains(&("GET".into(), "/api/v1/agent-guide".into())));
+
+    let catalog = Catalog::load().unwrap();
+    let served: BTreeSet<(String, String)> = catalog
+        .tools
+        .iter()
+        .filter(|t| t.vendor == "leadsrover")
+        .map(|t| (t.method.as_str().to_string(), t.path.raw.clone()))
+        .collect();
+    let missing: Vec<_> = documented.difference(&served).collect();
+    let extra: Vec<_> = served.difference(&documented).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "documented but not served: {missing:#?}\nserved but not documented: {extra:#?}"
+    );
+    assert_eq!(served.len(), 20);
+    // Scopes as the reference states them: read for GET, write for mutations.
+    for tool in catalog.tools.iter().filter(|t| t.vendor == "leadsrover") {
+        let want = if tool.method.as_str() == "GET" {
+            "read"
+        } else {
+            "write"
+        };
+        assert_eq!(tool.scope.as_deref(), Some(want), "{}", tool.name);
+    }
+}

@@ -8,6 +8,7 @@
 pub mod leadgenius;
 pub mod leadpanther;
 pub mod leadspro;
+pub mod leadsrover;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -35,6 +36,7 @@ pub struct Simulation {
 /// The simulations, one per vendor that has one.
 pub static SIMULATIONS: &[Simulation] = &[
     leadpanther::SIMULATION,
+    leadsrover::SIMULATION,
     leadgenius::SIMULATION,
     leadspro::SIMULATION,
 ];

@@ -9,6 +9,7 @@ pub mod envelope;
 pub mod leadgenius;
 pub mod leadpanther;
 pub mod leadspro;
+pub mod leadsrover;
 
 use std::sync::Arc;
 
@@ -21,9 +22,10 @@ use url::Url;
 use crate::catalog::{Method, ToolSpec, VendorSpec};
 use crate::config::VendorEnv;
 use crate::guard::{self, Refusal};
+use crate::rate_limit::RateLimiter;
 use crate::route::{self, Route};
 use crate::selection::Availability;
-use crate::upstream::{Outgoing, Upstream, new_request_id};
+use crate::upstream::{Outgoing, Upstream, UpstreamError, new_request_id};
 
 pub use envelope::{Failure, Outcome, Success};
 
@@ -37,7 +39,12 @@ pub struct VendorEntry {
 }
 
 /// The vendors, in the order they are listed and served.
-pub static REGISTRY: &[VendorEntry] = &[leadpanther::ENTRY, leadgenius::ENTRY, leadspro::ENTRY];
+pub static REGISTRY: &[VendorEntry] = &[
+    leadpanther::ENTRY,
+    leadsrover::ENTRY,
+    leadgenius::ENTRY,
+    leadspro::ENTRY,
+];
 
 /// What a request needs to be authenticated.
 pub struct AuthContext<'a> {
@@ -154,6 +161,8 @@ pub struct VendorRuntime {
     pub spec: Arc<VendorSpec>,
     pub base_url: Result<Url, String>,
     adapter: Box<dyn Adapter>,
+    /// The manifest's rate limits for the one configured key.
+    limiter: RateLimiter,
 }
 
 impl std::fmt::Debug for VendorRuntime {
@@ -171,6 +180,7 @@ impl VendorRuntime {
         let adapter = (entry.adapter)(env);
         let base_url = guard::base_url(&spec, env.plain(&spec.base_url_env).as_deref());
         Some(Self {
+            limiter: RateLimiter::new(&spec.rate_limits),
             spec,
             base_url,
             adapter,
@@ -286,8 +296,22 @@ impl VendorRuntime {
                 retry_safe: route.method == Method::Get,
             };
             tracing::info!(tool = %tool.name, method = route.method.as_str(), path = %route.url.path(), %request_id, "calling upstream");
-            let incoming = match upstream.send(&outgoing, ct).await {
+            let incoming = match upstream
+                .send_paced(&outgoing, ct, Some(&self.limiter))
+                .await
+            {
                 Ok(incoming) => incoming,
+                Err(UpstreamError::RateLimited(throttled)) => {
+                    let secs = throttled.wait.as_secs().max(1);
+                    return Outcome::Refused(Refusal::new(
+                        "rate_limited",
+                        format!(
+                            "{}: {}'s rate limit for this key ({}) has no free slot for {secs} seconds, longer than this server waits. Nothing was sent.",
+                            tool.name, self.spec.title, throttled.limit
+                        ),
+                        format!("Wait {secs} seconds, then call again."),
+                    ));
+                }
                 Err(e) => {
                     return Outcome::Failed(Failure::unreachable(
                         &self.spec,

@@ -363,3 +363,28 @@ pub async fn legacy_sse_client(base: &str, client: TestClient, headers: &[(&str,
     use rmcp::ServiceExt;
     client.serve((sink, incoming)).await.unwrap()
 }
+
+/// A canned answer of `vendor`'s simulation for the next `times` requests
+/// matching `method` + `path`.
+pub fn vendor_fault(
+    vendor: &str,
+    method: &str,
+    path: &str,
+    status: u16,
+    body: Value,
+    headers: &[(&str, &str)],
+    times: usize,
+) -> leads_mcp::sandbox::Fault {
+    leads_mcp::sandbox::Fault {
+        vendor: vendor.into(),
+        method: method.into(),
+        path: path.into(),
+        status,
+        headers: headers
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        body,
+        times,
+    }
+}

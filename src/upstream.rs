@@ -18,7 +18,6 @@ use crate::config::Limits;
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
 /// A request as the vendor layer hands it over, authentication included.
-#[derive(Debug)]
 pub struct Outgoing {
     pub method: Method,
     pub url: Url,
@@ -28,6 +27,22 @@ pub struct Outgoing {
     pub request_id: String,
     /// Safe to send again after a transient failure (reads only).
     pub retry_safe: bool,
+}
+
+/// Without the body: a login's body carries a password, and others personal
+/// data. Header values built from secrets are marked sensitive and print
+/// as such.
+impl std::fmt::Debug for Outgoing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Outgoing")
+            .field("method", &self.method)
+            .field("path", &self.url.path())
+            .field("headers", &self.headers)
+            .field("body", &self.body.as_ref().map(|_| "<omitted>"))
+            .field("request_id", &self.request_id)
+            .field("retry_safe", &self.retry_safe)
+            .finish()
+    }
 }
 
 #[derive(Debug)]
@@ -169,6 +184,10 @@ impl Upstream {
             .send()
             .await
             .map_err(|e| self.classify(e))?;
+        self.read_incoming(response).await
+    }
+
+    async fn read_incoming(&self, response: reqwest::Response) -> Result<Incoming, UpstreamError> {
         let status = response.status();
         let headers = response.headers().clone();
         let body = self.read_body(response).await?;
@@ -201,6 +220,39 @@ impl Upstream {
     /// Sends a request and hands back the open response, for event streams.
     pub async fn open(&self, req: &Outgoing) -> Result<reqwest::Response, UpstreamError> {
         self.request(req).send().await.map_err(|e| self.classify(e))
+    }
+
+    /// Opens a Server-Sent Events stream that will be read for up to
+    /// `read_for` (the client's whole-request timeout would cut it short),
+    /// sent once, never retried.
+    pub async fn open_stream(
+        &self,
+        req: &Outgoing,
+        read_for: Duration,
+        ct: &CancellationToken,
+    ) -> Result<reqwest::Response, UpstreamError> {
+        let request = self
+            .request(req)
+            .header(http::header::ACCEPT, "text/event-stream")
+            .timeout(read_for + self.limits.request_timeout)
+            .send();
+        tokio::select! {
+            _ = ct.cancelled() => Err(UpstreamError::Cancelled),
+            r = request => r.map_err(|e| self.classify(e)),
+        }
+    }
+
+    /// Reads the body of a response [`Self::open_stream`] opened that turned
+    /// out not to be a stream (an error answer), under the usual size bound.
+    pub async fn finish(
+        &self,
+        response: reqwest::Response,
+        ct: &CancellationToken,
+    ) -> Result<Incoming, UpstreamError> {
+        tokio::select! {
+            _ = ct.cancelled() => Err(UpstreamError::Cancelled),
+            incoming = self.read_incoming(response) => incoming,
+        }
     }
 
     fn classify(&self, e: reqwest::Error) -> UpstreamError {
@@ -271,6 +323,28 @@ mod tests {
         );
         h.insert(http::header::RETRY_AFTER, HeaderValue::from_static("soon"));
         assert_eq!(retry_after(&h), None);
+    }
+
+    #[test]
+    fn outgoing_debug_shows_no_body_and_no_secret_header() {
+        let mut headers = HeaderMap::new();
+        let mut v = HeaderValue::from_static("Bearer sk_secret_1");
+        v.set_sensitive(true);
+        headers.insert(http::header::AUTHORIZATION, v);
+        let req = Outgoing {
+            method: Method::Post,
+            url: Url::parse("https://x.example/auth/v1/login").unwrap(),
+            headers,
+            body: Some(serde_json::json!({"password": "pw_secret_2"})),
+            request_id: "lmcp_1".into(),
+            retry_safe: false,
+        };
+        let debug = format!("{req:?}");
+        assert!(debug.contains("/auth/v1/login"), "{debug}");
+        assert!(
+            !debug.contains("sk_secret_1") && !debug.contains("pw_secret_2"),
+            "{debug}"
+        );
     }
 
     #[test]

@@ -51,10 +51,11 @@ fn shape_success(
     if tool.untrusted {
         guard::strip_hidden_text(&mut body);
     }
+    let withheld = guard::withhold_secrets(&mut body, &vendor.secret_fields);
     let items = vendor.envelope.items.as_deref().unwrap_or("/data");
     let trimmed = guard::cap_list(&mut body, items, max_bytes);
     let returned = body.pointer(items).and_then(Value::as_array).map(Vec::len);
-    let next_offset = next_offset(vendor, &body, args, returned, trimmed.is_some());
+    let next_offset = next_offset(vendor, tool, &body, args, returned, trimmed.is_some());
 
     let mut lines = Vec::new();
     let mut extra = Map::new();
@@ -66,6 +67,14 @@ fn shape_success(
     if let Some(notice) = guard::privacy_notice(tool) {
         lines.push(notice.clone());
         extra.insert("privacy_notice".into(), Value::String(notice));
+    }
+    if !withheld.is_empty() {
+        let notice = format!(
+            "Credentials withheld: {} (the server keeps tokens out of the conversation).",
+            withheld.join(", ")
+        );
+        lines.push(notice.clone());
+        extra.insert("withheld".into(), Value::String(notice));
     }
     if let Some(notice) = guard::untrusted_notice(tool, &vendor.title) {
         lines.push(notice.clone());
@@ -119,11 +128,14 @@ fn shape_success(
 /// list was cut short here.
 fn next_offset(
     vendor: &VendorSpec,
+    tool: &ToolSpec,
     body: &Value,
     args: &JsonObject,
     returned: Option<usize>,
     trimmed: bool,
 ) -> Option<u64> {
+    // Only a tool that takes an offset can continue from one.
+    tool.param("offset")?;
     let returned = returned? as u64;
     let offset = args.get("offset").and_then(Value::as_u64).unwrap_or(0);
     let pagination = vendor

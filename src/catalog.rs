@@ -1380,6 +1380,13 @@ ends_session = true
         )
         .unwrap_err();
         assert!(e.message.contains("session"), "{e}");
+        let c = Catalog::load().unwrap();
+        assert!(c.tool("leadmetrics_list_tenants").unwrap().privileged);
+        assert!(!c.tool("leadmetrics_list_campaigns").unwrap().privileged);
+        assert_eq!(
+            c.tool("leadmetrics_impersonate_tenant").unwrap().confirm,
+            Some(ConfirmKind::Impersonate)
+        );
     }
 
     #[test]

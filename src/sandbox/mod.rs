@@ -5,6 +5,7 @@
 //! Every request is recorded (method, path, query, headers, body) so tests
 //! can assert exactly what went upstream, and tests can inject faults.
 
+pub mod leadmetrics;
 pub mod leadpanther;
 
 use std::collections::BTreeMap;
@@ -31,7 +32,7 @@ pub struct Simulation {
 }
 
 /// The simulations, one per vendor that has one.
-pub static SIMULATIONS: &[Simulation] = &[leadpanther::SIMULATION];
+pub static SIMULATIONS: &[Simulation] = &[leadpanther::SIMULATION, leadmetrics::SIMULATION];
 
 /// One request as the sandbox received it.
 #[derive(Debug, Clone, PartialEq)]

@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod envelope;
+pub mod leadmetrics;
 pub mod leadpanther;
 
 use std::sync::Arc;
@@ -39,7 +40,7 @@ pub struct VendorEntry {
 }
 
 /// The vendors, in the order they are listed and served.
-pub static REGISTRY: &[VendorEntry] = &[leadpanther::ENTRY];
+pub static REGISTRY: &[VendorEntry] = &[leadpanther::ENTRY, leadmetrics::ENTRY];
 
 /// What a request needs to be authenticated.
 pub struct AuthContext<'a> {

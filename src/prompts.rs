@@ -9,10 +9,16 @@ use serde::Deserialize;
 use crate::catalog::Catalog;
 
 /// Every prompt file, embedded. A test checks this list against `prompts/`.
-pub static SOURCES: &[(&str, &str)] = &[(
-    "leadpanther-client-review.md",
-    include_str!("../prompts/leadpanther-client-review.md"),
-)];
+pub static SOURCES: &[(&str, &str)] = &[
+    (
+        "leadpanther-client-review.md",
+        include_str!("../prompts/leadpanther-client-review.md"),
+    ),
+    (
+        "leadmetrics-approval-review.md",
+        include_str!("../prompts/leadmetrics-approval-review.md"),
+    ),
+];
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

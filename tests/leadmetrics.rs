@@ -1277,3 +1277,36 @@ async fn without_a_base_url_leadmetrics_is_not_served_and_startup_says_why() {
     }
     assert!(up.requests().is_empty());
 }
+
+#[tokio::test]
+async fn the_sandbox_serves_leadmetrics_and_its_prompt_with_no_keys() {
+    let client = stdio(
+        &["--sandbox"],
+        &[],
+        TestClient::new(Human::CannotElicit),
+        Era::Handshake,
+    )
+    .await;
+    let names = tool_names(&client).await;
+    assert_eq!(
+        names
+            .iter()
+            .filter(|n| n.starts_with("leadmetrics_"))
+            .count(),
+        22,
+        "privileged groups stay off in the sandbox too"
+    );
+    let r = call(&client, "leadmetrics_get_me", json!({})).await;
+    assert!(!is_error(&r), "{}", text(&r));
+    assert_eq!(structured(&r)["data"]["email"], OPERATOR_EMAIL);
+    let mut params = rmcp::model::GetPromptRequestParams::new("leadmetrics-approval-review");
+    params.arguments = args(json!({"focus": "claims that need sources"}));
+    let prompt = client.get_prompt(params).await.unwrap();
+    let body = serde_json::to_string(&prompt.messages).unwrap();
+    assert!(
+        body.contains("focusing on claims that need sources"),
+        "{body}"
+    );
+    assert!(body.contains("leadmetrics_stream_activity"));
+    client.cancel().await.unwrap();
+}

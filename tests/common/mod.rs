@@ -262,12 +262,13 @@ pub fn is_error(r: &CallToolResult) -> bool {
     r.is_error == Some(true)
 }
 
-/// Env with the sandbox's base URLs but the given LeadPanther key.
+/// Env with the sandbox's base URLs but no credentials other than the
+/// given LeadPanther key (other vendors' sandbox credentials are left out).
 pub fn with_key(up: &Upstream, key: Option<&str>) -> Vec<(String, String)> {
     let mut env: Vec<(String, String)> = up
         .env()
         .into_iter()
-        .filter(|(k, _)| k != "LEADPANTHER_API_KEY")
+        .filter(|(k, _)| k.ends_with("_BASE_URL"))
         .collect();
     if let Some(key) = key {
         env.push(("LEADPANTHER_API_KEY".into(), key.into()));

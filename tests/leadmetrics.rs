@@ -24,8 +24,8 @@ const PRIVILEGED: &[&str] = &[
     "leadmetrics:admin,leadmetrics:dm",
 ];
 
-/// The sandbox's env for Leadmetrics only, with `overrides` replacing or
-/// removing (empty value) variables.
+/// The sandbox's env for Leadmetrics only, with `overrides` adding,
+/// replacing or removing (empty value) variables.
 fn env(up: &Upstream, overrides: &[(&str, &str)]) -> Vec<(String, String)> {
     let mut env: Vec<(String, String)> = up
         .env()
@@ -39,6 +39,35 @@ fn env(up: &Upstream, overrides: &[(&str, &str)]) -> Vec<(String, String)> {
         }
     }
     env
+}
+
+/// Leadmetrics alone over stdio (handshake), against the sandbox with
+/// `overrides`, for a client that cannot elicit.
+async fn leadmetrics(up: &Upstream, overrides: &[(&str, &str)]) -> Client {
+    stdio(
+        &["--vendors", "leadmetrics"],
+        &env(up, overrides),
+        TestClient::new(Human::CannotElicit),
+        Era::Handshake,
+    )
+    .await
+}
+
+/// Runs `check` with a fresh client of its own over stdio (both protocol
+/// generations) and over Streamable HTTP.
+async fn over_each_transport(up: &Upstream, check: impl AsyncFn(&Client, &TestClient)) {
+    let args = ["--vendors", "leadmetrics"];
+    for era in [Era::Handshake, Era::Modern] {
+        let tc = TestClient::new(Human::CannotElicit);
+        let client = stdio(&args, &env(up, &[]), tc.clone(), era).await;
+        check(&client, &tc).await;
+        client.cancel().await.unwrap();
+    }
+    let server = http_server(&args, &env(up, &[])).await;
+    let tc = TestClient::new(Human::CannotElicit);
+    let client = http_client(&server, tc.clone(), Era::Handshake).await;
+    check(&client, &tc).await;
+    client.cancel().await.unwrap();
 }
 
 /// One expected upstream request.
@@ -593,13 +622,7 @@ fn is_privileged(name: &str) -> bool {
 #[tokio::test]
 async fn admin_and_dm_tools_are_absent_by_default_and_served_when_enabled() {
     let up = Upstream::start().await;
-    let client = stdio(
-        &["--vendors", "leadmetrics"],
-        &env(&up, &[]),
-        TestClient::new(Human::Accepts),
-        Era::Handshake,
-    )
-    .await;
+    let client = leadmetrics(&up, &[]).await;
     let names = tool_names(&client).await;
     assert_eq!(names.len(), 22);
     assert!(!names.iter().any(|n| is_privileged(n)), "{names:?}");
@@ -620,15 +643,7 @@ async fn admin_and_dm_tools_are_absent_by_default_and_served_when_enabled() {
     client.cancel().await.unwrap();
 
     // One group by env var: the rest stays as it was.
-    let mut e = env(&up, &[]);
-    e.push(("LEADS_MCP_ADD_TOOLS".into(), "leadmetrics:dm".into()));
-    let client = stdio(
-        &["--vendors", "leadmetrics"],
-        &e,
-        TestClient::new(Human::Accepts),
-        Era::Handshake,
-    )
-    .await;
+    let client = leadmetrics(&up, &[("LEADS_MCP_ADD_TOOLS", "leadmetrics:dm")]).await;
     let names = tool_names(&client).await;
     assert_eq!(names.len(), 26);
     assert!(names.contains(&"leadmetrics_get_dm_overview".to_string()));
@@ -641,19 +656,13 @@ async fn admin_and_dm_tools_are_absent_by_default_and_served_when_enabled() {
 #[tokio::test]
 async fn an_access_token_is_used_as_is_without_login() {
     let up = Upstream::start().await;
-    let e = env(
+    let client = leadmetrics(
         &up,
         &[
             ("LEADMETRICS_EMAIL", ""),
             ("LEADMETRICS_PASSWORD", ""),
             ("LEADMETRICS_ACCESS_TOKEN", STATIC_TOKEN),
         ],
-    );
-    let client = stdio(
-        &["--vendors", "leadmetrics"],
-        &e,
-        TestClient::new(Human::CannotElicit),
-        Era::Handshake,
     )
     .await;
     for _ in 0..2 {
@@ -696,13 +705,7 @@ fn fault(method: &str, path: &str, status: u16, code: &str) -> Fault {
 #[tokio::test]
 async fn concurrent_calls_share_one_login() {
     let up = Upstream::start().await;
-    let client = stdio(
-        &["--vendors", "leadmetrics"],
-        &env(&up, &[]),
-        TestClient::new(Human::CannotElicit),
-        Era::Handshake,
-    )
-    .await;
+    let client = leadmetrics(&up, &[]).await;
     let calls = (0..8).map(|i| {
         let tool = if i % 2 == 0 {
             "leadmetrics_get_me"
@@ -741,13 +744,7 @@ async fn the_token_is_refreshed_before_it_expires() {
     let up = Upstream::start().await;
     // This user's tokens live 30 s, less than the renewal margin: every
     // call after the first refreshes first.
-    let client = stdio(
-        &["--vendors", "leadmetrics"],
-        &env(&up, &[("LEADMETRICS_EMAIL", SHORT_SESSION_EMAIL)]),
-        TestClient::new(Human::CannotElicit),
-        Era::Handshake,
-    )
-    .await;
+    let client = leadmetrics(&up, &[("LEADMETRICS_EMAIL", SHORT_SESSION_EMAIL)]).await;
     for _ in 0..3 {
         let r = call(&client, "leadmetrics_get_me", json!({})).await;
         assert!(!is_error(&r), "{}", text(&r));
@@ -782,13 +779,7 @@ async fn the_token_is_refreshed_before_it_expires() {
 #[tokio::test]
 async fn a_401_refreshes_once_and_a_failed_refresh_logs_in_again() {
     let up = Upstream::start().await;
-    let client = stdio(
-        &["--vendors", "leadmetrics"],
-        &env(&up, &[]),
-        TestClient::new(Human::CannotElicit),
-        Era::Handshake,
-    )
-    .await;
+    let client = leadmetrics(&up, &[]).await;
     assert!(!is_error(
         &call(&client, "leadmetrics_get_me", json!({})).await
     ));
@@ -1082,35 +1073,16 @@ async fn stream_with_progress(client: &Client, tc: &TestClient, up: &Upstream) {
 #[tokio::test]
 async fn a_stream_reports_progress_over_stdio_and_http() {
     let up = Upstream::start().await;
-    for era in [Era::Handshake, Era::Modern] {
-        let tc = TestClient::new(Human::CannotElicit);
-        let client = stdio(
-            &["--vendors", "leadmetrics"],
-            &env(&up, &[]),
-            tc.clone(),
-            era,
-        )
-        .await;
-        stream_with_progress(&client, &tc, &up).await;
-        client.cancel().await.unwrap();
-    }
-    let server = http_server(&["--vendors", "leadmetrics"], &env(&up, &[])).await;
-    let tc = TestClient::new(Human::CannotElicit);
-    let client = http_client(&server, tc.clone(), Era::Handshake).await;
-    stream_with_progress(&client, &tc, &up).await;
-    client.cancel().await.unwrap();
+    over_each_transport(&up, async |client, tc| {
+        stream_with_progress(client, tc, &up).await
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn a_silent_stream_stops_at_max_seconds() {
     let up = Upstream::start().await;
-    let client = stdio(
-        &["--vendors", "leadmetrics"],
-        &env(&up, &[]),
-        TestClient::new(Human::CannotElicit),
-        Era::Handshake,
-    )
-    .await;
+    let client = leadmetrics(&up, &[]).await;
     // The platform events stream sends three events, then one every 200 ms.
     let r = call(
         &client,
@@ -1141,13 +1113,7 @@ async fn a_silent_stream_stops_at_max_seconds() {
 #[tokio::test]
 async fn a_stream_error_is_an_ordinary_tool_error() {
     let up = Upstream::start().await;
-    let client = stdio(
-        &["--vendors", "leadmetrics"],
-        &env(&up, &[("LEADMETRICS_EMAIL", MARKETER_EMAIL)]),
-        TestClient::new(Human::CannotElicit),
-        Era::Handshake,
-    )
-    .await;
+    let client = leadmetrics(&up, &[("LEADMETRICS_EMAIL", MARKETER_EMAIL)]).await;
     // Tenant A's activity is not visible to tenant B's user.
     let r = call(
         &client,
@@ -1233,23 +1199,10 @@ async fn cancel_a_stream(client: &Client, tc: &TestClient, up: &Upstream) {
 #[tokio::test]
 async fn a_cancelled_stream_stops_promptly() {
     let up = Upstream::start().await;
-    for era in [Era::Handshake, Era::Modern] {
-        let tc = TestClient::new(Human::CannotElicit);
-        let client = stdio(
-            &["--vendors", "leadmetrics"],
-            &env(&up, &[]),
-            tc.clone(),
-            era,
-        )
-        .await;
-        cancel_a_stream(&client, &tc, &up).await;
-        client.cancel().await.unwrap();
-    }
-    let server = http_server(&["--vendors", "leadmetrics"], &env(&up, &[])).await;
-    let tc = TestClient::new(Human::CannotElicit);
-    let client = http_client(&server, tc.clone(), Era::Handshake).await;
-    cancel_a_stream(&client, &tc, &up).await;
-    client.cancel().await.unwrap();
+    over_each_transport(&up, async |client, tc| {
+        cancel_a_stream(client, tc, &up).await
+    })
+    .await;
 }
 
 #[tokio::test]

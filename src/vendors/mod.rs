@@ -259,31 +259,40 @@ impl VendorRuntime {
         }
     }
 
-    fn base(&self) -> Result<&Url, Refusal> {
-        self.base_url
-            .as_ref()
-            .map_err(|_| Refusal::new("no_base_url", "no base URL", "Set the base URL."))
-    }
-
-    /// Step 4: the headers that authenticate one request of `tool`.
-    async fn auth_headers(
+    /// Step 4: the request for `route`, authenticated. Only a plain read
+    /// may be sent again after a transient failure (not a stream).
+    async fn authorized(
         &self,
         upstream: &Upstream,
         tool: &ToolSpec,
-        base: &Url,
+        route: &Route,
+        request_id: &str,
         ct: &CancellationToken,
-    ) -> Result<HeaderMap, Refusal> {
-        if !tool.auth && !self.adapter.has_credentials() {
-            return Ok(HeaderMap::new());
-        }
-        let ctx = AuthContext {
-            vendor: &self.spec,
-            tool,
-            base,
-            upstream,
-            ct,
+    ) -> Result<Outgoing, Refusal> {
+        let base = self
+            .base_url
+            .as_ref()
+            .map_err(|_| Refusal::new("no_base_url", "no base URL", "Set the base URL."))?;
+        let headers = if !tool.auth && !self.adapter.has_credentials() {
+            HeaderMap::new()
+        } else {
+            let ctx = AuthContext {
+                vendor: &self.spec,
+                tool,
+                base,
+                upstream,
+                ct,
+            };
+            self.adapter.authorize(ctx).await?
         };
-        self.adapter.authorize(ctx).await
+        Ok(Outgoing {
+            method: route.method,
+            url: route.url.clone(),
+            headers,
+            body: self.body(tool, route).await,
+            request_id: request_id.to_string(),
+            retry_safe: route.method == Method::Get && !tool.stream,
+        })
     }
 
     /// The body sent for `route`: the route's own, plus the adapter's
@@ -311,24 +320,15 @@ impl VendorRuntime {
         route: &Route,
         ct: &CancellationToken,
     ) -> Outcome {
-        let base = match self.base() {
-            Ok(base) => base,
-            Err(refusal) => return Outcome::Refused(refusal),
-        };
         let request_id = new_request_id();
         let mut renewed = false;
         loop {
-            let headers = match self.auth_headers(upstream, tool, base, ct).await {
-                Ok(headers) => headers,
+            let outgoing = match self
+                .authorized(upstream, tool, route, &request_id, ct)
+                .await
+            {
+                Ok(outgoing) => outgoing,
                 Err(refusal) => return Outcome::Refused(refusal),
-            };
-            let outgoing = Outgoing {
-                method: route.method,
-                url: route.url.clone(),
-                headers,
-                body: self.body(tool, route).await,
-                request_id: request_id.clone(),
-                retry_safe: route.method == Method::Get,
             };
             tracing::info!(tool = %tool.name, method = route.method.as_str(), path = %route.url.path(), %request_id, "calling upstream");
             let incoming = match upstream.send(&outgoing, ct).await {
@@ -379,24 +379,15 @@ impl VendorRuntime {
         progress: &dyn Progress,
         ct: &CancellationToken,
     ) -> Outcome {
-        let base = match self.base() {
-            Ok(base) => base,
-            Err(refusal) => return Outcome::Refused(refusal),
-        };
         let request_id = new_request_id();
         let mut renewed = false;
         loop {
-            let headers = match self.auth_headers(upstream, tool, base, ct).await {
-                Ok(headers) => headers,
+            let outgoing = match self
+                .authorized(upstream, tool, route, &request_id, ct)
+                .await
+            {
+                Ok(outgoing) => outgoing,
                 Err(refusal) => return Outcome::Refused(refusal),
-            };
-            let outgoing = Outgoing {
-                method: route.method,
-                url: route.url.clone(),
-                headers,
-                body: route.body.clone(),
-                request_id: request_id.clone(),
-                retry_safe: false,
             };
             tracing::info!(tool = %tool.name, path = %route.url.path(), %request_id, "opening event stream");
             let unreachable = |e: &crate::upstream::UpstreamError| {

@@ -53,8 +53,8 @@ async fn leadmetrics(up: &Upstream, overrides: &[(&str, &str)]) -> Client {
     .await
 }
 
-/// Runs `check` with a fresh client of its own over stdio (both protocol
-/// generations) and over Streamable HTTP.
+/// Runs `check` with a fresh client of its own over stdio and over
+/// Streamable HTTP, each in both protocol generations.
 async fn over_each_transport(up: &Upstream, check: impl AsyncFn(&Client, &TestClient)) {
     let args = ["--vendors", "leadmetrics"];
     for era in [Era::Handshake, Era::Modern] {
@@ -64,10 +64,12 @@ async fn over_each_transport(up: &Upstream, check: impl AsyncFn(&Client, &TestCl
         client.cancel().await.unwrap();
     }
     let server = http_server(&args, &env(up, &[])).await;
-    let tc = TestClient::new(Human::CannotElicit);
-    let client = http_client(&server, tc.clone(), Era::Handshake).await;
-    check(&client, &tc).await;
-    client.cancel().await.unwrap();
+    for era in [Era::Handshake, Era::Modern] {
+        let tc = TestClient::new(Human::CannotElicit);
+        let client = http_client(&server, tc.clone(), era).await;
+        check(&client, &tc).await;
+        client.cancel().await.unwrap();
+    }
 }
 
 /// One expected upstream request.

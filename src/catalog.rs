@@ -219,6 +219,11 @@ struct ToolManifest {
     /// Results carry text written by third parties.
     #[serde(default)]
     untrusted: bool,
+    /// More field names whose values are withheld from this tool's results,
+    /// besides the vendor's `secret_fields` (for names like `token` that
+    /// are credentials on one route and ordinary data on another).
+    #[serde(default)]
+    secret_fields: Vec<String>,
     /// `false`: the route needs no credentials (they are still sent when set).
     #[serde(default = "yes")]
     auth: bool,
@@ -471,6 +476,8 @@ pub struct ToolSpec {
     pub confirm: Option<ConfirmKind>,
     pub privacy: Option<String>,
     pub untrusted: bool,
+    /// Field names withheld from results: the vendor's and the tool's own.
+    pub secret_fields: Vec<String>,
     pub auth: bool,
     /// Reads a Server-Sent Events stream (see `stream.rs`).
     pub stream: bool,
@@ -603,7 +610,7 @@ fn build_vendor(expected: &str, m: Manifest) -> Result<(VendorSpec, Vec<ToolSpec
     }
     let mut tools = Vec::new();
     for t in &m.tools {
-        let tool = build_tool(&v.name, t, &m.params, &groups)
+        let tool = build_tool(&v.name, t, &m.params, &groups, &v.secret_fields)
             .map_err(|e| err(expected, format!("tool {}: {e}", t.name)))?;
         tools.push(tool);
     }
@@ -663,6 +670,7 @@ fn build_tool(
     t: &ToolManifest,
     shared: &BTreeMap<String, ParamManifest>,
     groups: &BTreeMap<String, GroupSpec>,
+    vendor_secrets: &[String],
 ) -> Result<ToolSpec, String> {
     check_tool_name(vendor, &t.name)?;
     if !groups.contains_key(&t.group) {
@@ -832,6 +840,11 @@ fn build_tool(
         confirm: t.confirm,
         privacy: t.privacy.clone(),
         untrusted: t.untrusted,
+        secret_fields: vendor_secrets
+            .iter()
+            .chain(&t.secret_fields)
+            .cloned()
+            .collect(),
         auth: t.auth,
         stream: t.stream,
         ends_session: t.ends_session,
@@ -1383,10 +1396,18 @@ ends_session = true
         let c = Catalog::load().unwrap();
         assert!(c.tool("leadmetrics_list_tenants").unwrap().privileged);
         assert!(!c.tool("leadmetrics_list_campaigns").unwrap().privileged);
-        assert_eq!(
-            c.tool("leadmetrics_impersonate_tenant").unwrap().confirm,
-            Some(ConfirmKind::Impersonate)
-        );
+        let impersonate = c.tool("leadmetrics_impersonate_tenant").unwrap();
+        assert_eq!(impersonate.confirm, Some(ConfirmKind::Impersonate));
+        // The vendor's credential names, plus the tool's own.
+        for name in ["accessToken", "refreshToken", "token"] {
+            assert!(
+                impersonate.secret_fields.iter().any(|f| f == name),
+                "{name}"
+            );
+        }
+        let stream = c.tool("leadmetrics_stream_activity").unwrap();
+        assert!(stream.secret_fields.iter().any(|f| f == "accessToken"));
+        assert!(!stream.secret_fields.iter().any(|f| f == "token"));
     }
 
     #[test]

@@ -51,7 +51,7 @@ fn shape_success(
     if tool.untrusted {
         guard::strip_hidden_text(&mut body);
     }
-    let withheld = guard::withhold_secrets(&mut body, &vendor.secret_fields);
+    let withheld = guard::withhold_secrets(&mut body, &tool.secret_fields);
     let items = vendor.envelope.items.as_deref().unwrap_or("/data");
     let trimmed = guard::cap_list(&mut body, items, max_bytes);
     let returned = body.pointer(items).and_then(Value::as_array).map(Vec::len);

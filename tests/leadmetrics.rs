@@ -241,9 +241,11 @@ fn cases() -> Vec<Case> {
                 assert_eq!(events.len(), DONE_OUTPUT.len() + 1);
                 assert_eq!(events[0]["event"], "token");
                 assert_eq!(events[0]["id"], "1");
-                assert_eq!(events[0]["data"]["text"], DONE_OUTPUT[0]);
+                // An LLM token is data, not a credential: it is not withheld.
+                assert_eq!(events[0]["data"]["token"], DONE_OUTPUT[0]);
+                assert!(r.get("withheld").is_none());
                 // The hidden character of the agent's output is gone.
-                assert_eq!(events[3]["data"]["text"], "to ");
+                assert_eq!(events[3]["data"]["token"], "to ");
                 assert_eq!(events.last().unwrap()["event"], "done");
                 assert_eq!(r["stream"]["ended"], "closed");
                 assert_eq!(r["stream"]["max_events"], 20);
@@ -327,13 +329,8 @@ fn cases() -> Vec<Case> {
             ],
             |r| {
                 assert_eq!(r["data"]["tenantId"], TENANT_B);
-                assert_eq!(r["data"]["impersonationToken"], WITHHELD);
-                assert!(
-                    r["withheld"]
-                        .as_str()
-                        .unwrap()
-                        .contains("impersonationToken")
-                );
+                assert_eq!(r["data"]["token"], WITHHELD);
+                assert!(r["withheld"].as_str().unwrap().contains("token"));
                 assert!(!r.to_string().contains("lm_impersonation_"));
             },
         ),
@@ -954,7 +951,7 @@ async fn impersonation_always_needs_a_human_yes() {
                 if human == Human::Accepts {
                     assert!(!is_error(&r), "{what}: {}", text(&r));
                     assert_eq!(sent.len(), 1, "{what}");
-                    assert_eq!(structured(&r)["data"]["impersonationToken"], WITHHELD);
+                    assert_eq!(structured(&r)["data"]["token"], WITHHELD);
                 } else {
                     assert!(is_error(&r), "{what}");
                     assert!(sent.is_empty(), "{what}: sent without a yes");
@@ -1046,7 +1043,7 @@ async fn stream_with_progress(client: &Client, tc: &TestClient, up: &Upstream) {
     let events = s["data"].as_array().unwrap();
     assert_eq!(events.len(), 8);
     assert_eq!(s["stream"]["ended"], "max_events");
-    assert_eq!(events[7]["data"]["text"], "finding8 ");
+    assert_eq!(events[7]["data"]["token"], "finding8 ");
     assert!(text(&r).contains("Stopped at max_events"));
     // One progress notification per event, as they arrived.
     let progress = tc.progress.lock().unwrap().clone();

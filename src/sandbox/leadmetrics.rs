@@ -630,7 +630,7 @@ fn token_event(n: usize, activity: &str, text: &str) -> Event {
     Event::default()
         .event("token")
         .id(n.to_string())
-        .data(json!({"activityId": activity, "text": text}).to_string())
+        .data(json!({"activityId": activity, "token": text}).to_string())
 }
 
 async fn stream_activity(
@@ -838,7 +838,7 @@ async fn impersonate(
     let mut world = lock(&db)?;
     let token = next_id(&mut world, "lm_impersonation_");
     Ok(created(json!({
-        "tenantId": tenant, "tenantName": name, "impersonationToken": token, "expiresIn": 900
+        "tenantId": tenant, "tenantName": name, "token": token, "expiresIn": 900
     })))
 }
 

@@ -11,6 +11,7 @@ pub mod leadpanther;
 
 use std::sync::Arc;
 
+use futures::TryStreamExt;
 use futures::future::BoxFuture;
 use http::HeaderMap;
 use rmcp::model::JsonObject;
@@ -434,7 +435,11 @@ impl VendorRuntime {
                 .get(REQUEST_ID_HEADER)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string);
-            let collected = stream::collect(response.bytes_stream(), limits, progress, ct).await;
+            // Errors without the URL: queries can carry personal data.
+            let body = response
+                .bytes_stream()
+                .map_err(|e| e.without_url().to_string());
+            let collected = stream::collect(body, limits, progress, ct).await;
             tracing::info!(tool = %tool.name, events = collected.events.len(), ended = collected.ended.code(), "event stream read");
             let note = collected.note(&tool.name);
             return Outcome::Ok(Success {

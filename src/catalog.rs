@@ -77,6 +77,10 @@ struct VendorManifest {
     /// The vendor's documented rate limits, enforced client-side per key.
     #[serde(default, rename = "rate_limit")]
     rate_limits: Vec<RateLimitManifest>,
+    /// Names of JSON fields that hold credentials (tokens the vendor hands
+    /// out): their values are withheld from every result.
+    #[serde(default)]
+    secret_fields: Vec<String>,
 }
 
 /// `[[vendor.rate_limit]]`: at most `requests` requests with one of
@@ -235,6 +239,10 @@ struct ParamManifest {
     location: Location,
     #[serde(default)]
     required: bool,
+    /// For an object argument: the properties it must have (its schema's
+    /// `required`; the key `required` says whether the argument is needed).
+    #[serde(default)]
+    required_fields: Vec<String>,
     description: String,
     /// The rest is JSON Schema for the argument (type, bounds, enum, ...).
     #[serde(flatten)]
@@ -299,10 +307,24 @@ struct ToolManifest {
     /// Results carry text written by third parties.
     #[serde(default)]
     untrusted: bool,
+    /// More field names whose values are withheld from this tool's results,
+    /// besides the vendor's `secret_fields` (for names like `token` that
+    /// are credentials on one route and ordinary data on another).
+    #[serde(default)]
+    secret_fields: Vec<String>,
     /// `false`: the route needs no credentials (they are still sent when set).
     /// A list of the vendor's `auth_kinds`: only these credentials are accepted.
     #[serde(default)]
     auth: AuthManifest,
+    /// The route answers with a Server-Sent Events stream: the tool reads it
+    /// for a bounded time and number of events (see `stream.rs`).
+    #[serde(default)]
+    stream: bool,
+    /// The route ends the adapter's login session (a logout): the adapter
+    /// adds the session's own credentials to the body and forgets them after
+    /// the vendor accepts it.
+    #[serde(default)]
+    ends_session: bool,
 }
 
 /// `auth = true | false`, or the kinds of credentials a route accepts.
@@ -330,6 +352,25 @@ pub enum ConfirmKind {
     Send,
     /// An irreversible action on many records.
     Bulk,
+    /// Acting as another user (impersonation). Always asked of a human,
+    /// even when `LEADS_MCP_CONFIRM=client` trusts the client for the rest.
+    Impersonate,
+}
+
+impl ConfirmKind {
+    /// Whether only a human's answer through elicitation will do, whatever
+    /// the operator's confirmation mode.
+    pub fn always_asks_a_human(self) -> bool {
+        matches!(self, Self::Impersonate)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Send => "send",
+            Self::Bulk => "bulk",
+            Self::Impersonate => "impersonate",
+        }
+    }
 }
 
 /// A documented rule between arguments, e.g. "a dislike needs a reason" or
@@ -396,6 +437,7 @@ pub struct VendorSpec {
     pub envelope: Envelope,
     pub errors: Vec<ErrorRule>,
     pub rate_limits: Vec<RateLimit>,
+    pub secret_fields: Vec<String>,
     pub groups: BTreeMap<String, GroupSpec>,
     pub resources: Vec<ResourceManifest>,
     pub internal_routes: Vec<InternalRoute>,
@@ -539,10 +581,18 @@ pub struct ToolSpec {
     pub confirm: Option<ConfirmKind>,
     pub privacy: Option<String>,
     pub untrusted: bool,
+    /// Field names withheld from results: the vendor's and the tool's own.
+    pub secret_fields: Vec<String>,
     pub auth: bool,
     /// The kinds of credentials the route accepts, in the vendor's terms
     /// (its `auth_kinds`); empty: whatever the adapter has.
     pub auth_kinds: Vec<String>,
+    /// Reads a Server-Sent Events stream (see `stream.rs`).
+    pub stream: bool,
+    /// Ends the adapter's login session (see `Adapter::session_end_body`).
+    pub ends_session: bool,
+    /// Its group is privileged: served only when named.
+    pub privileged: bool,
     pub input_schema: Arc<JsonObject>,
     pub validator: jsonschema::Validator,
 }
@@ -592,6 +642,8 @@ impl ToolSpec {
             "destructive": self.destructive,
             "confirm": self.confirm,
             "sensitive": self.sensitive(),
+            "privileged": self.privileged,
+            "stream": self.stream,
         })
     }
 }
@@ -672,8 +724,15 @@ fn build_vendor(expected: &str, m: Manifest) -> Result<(VendorSpec, Vec<ToolSpec
     }
     let mut tools = Vec::new();
     for t in &m.tools {
-        let tool = build_tool(&v.name, t, &m.params, &groups, &v.auth_kinds)
-            .map_err(|e| err(expected, format!("tool {}: {e}", t.name)))?;
+        let tool = build_tool(
+            &v.name,
+            t,
+            &m.params,
+            &groups,
+            &v.auth_kinds,
+            &v.secret_fields,
+        )
+        .map_err(|e| err(expected, format!("tool {}: {e}", t.name)))?;
         tools.push(tool);
     }
     for rule in &v.errors {
@@ -693,11 +752,11 @@ fn build_vendor(expected: &str, m: Manifest) -> Result<(VendorSpec, Vec<ToolSpec
                 format!("resource {} names unknown tool {}", r.uri, r.tool),
             ));
         };
-        if !tool.read_only || tool.params.iter().any(|p| p.required) {
+        if !tool.read_only || tool.stream || tool.params.iter().any(|p| p.required) {
             return Err(err(
                 expected,
                 format!(
-                    "resource {}: tool {} must be read-only and need no arguments",
+                    "resource {}: tool {} must be a read-only, argument-free request (not a stream)",
                     r.uri, r.tool
                 ),
             ));
@@ -743,6 +802,7 @@ fn build_vendor(expected: &str, m: Manifest) -> Result<(VendorSpec, Vec<ToolSpec
         envelope: v.envelope.clone(),
         errors: v.errors.clone(),
         rate_limits,
+        secret_fields: v.secret_fields.clone(),
         groups,
         resources: m.resources,
         internal_routes: m.internal_routes,
@@ -757,6 +817,7 @@ fn build_tool(
     shared: &BTreeMap<String, ParamManifest>,
     groups: &BTreeMap<String, GroupSpec>,
     vendor_auth_kinds: &[String],
+    vendor_secrets: &[String],
 ) -> Result<ToolSpec, String> {
     check_tool_name(vendor, &t.name)?;
     if !groups.contains_key(&t.group) {
@@ -806,6 +867,17 @@ fn build_tool(
         check_param(name, def, is_required)?;
         let mut schema = def.schema.clone();
         schema.insert("description".into(), Value::String(def.description.clone()));
+        if !def.required_fields.is_empty() {
+            let declared = schema.get("properties").and_then(Value::as_object);
+            for field in &def.required_fields {
+                if !declared.is_some_and(|p| p.contains_key(field)) {
+                    return Err(format!(
+                        "argument {name}: required field {field:?} is not one of its properties"
+                    ));
+                }
+            }
+            schema.insert("required".into(), json!(def.required_fields));
+        }
         properties.insert(name.clone(), Value::Object(schema));
         if is_required {
             required.push(Value::String(name.clone()));
@@ -818,6 +890,19 @@ fn build_tool(
     }
 
     check_routes(&path, agency_path.as_ref(), &params)?;
+    if t.stream {
+        if method != Method::Get {
+            return Err("a stream tool reads an event stream: its method must be GET".into());
+        }
+        // The bounds of the read: this server's arguments, never sent upstream.
+        for (name, schema) in crate::stream::control_properties() {
+            if properties.insert(name.to_string(), schema).is_some() {
+                return Err(format!(
+                    "argument {name} is reserved for stream tools' read bounds"
+                ));
+            }
+        }
+    }
     for rule in &t.rules {
         check_rule(rule, &properties)?;
     }
@@ -876,6 +961,9 @@ fn build_tool(
             (true, kinds.clone())
         }
     };
+    if read_only && t.ends_session {
+        return Err("a tool that ends the session is not read-only".into());
+    }
     let idempotent = t
         .idempotent
         .unwrap_or(matches!(method, Method::Get | Method::Put | Method::Delete));
@@ -917,6 +1005,14 @@ fn build_tool(
         untrusted: t.untrusted,
         auth,
         auth_kinds,
+        secret_fields: vendor_secrets
+            .iter()
+            .chain(&t.secret_fields)
+            .cloned()
+            .collect(),
+        stream: t.stream,
+        ends_session: t.ends_session,
+        privileged: groups.get(&t.group).is_some_and(|g| g.privileged),
         input_schema: Arc::new(schema),
         validator,
     })
@@ -1126,6 +1222,7 @@ fn check_surface(envelope: &Envelope) -> Result<(), String> {
             "truncated",
             "next_offset",
             "next_page",
+            "withheld",
             "error",
         ]
         .contains(&field.name.as_str())
@@ -1493,6 +1590,153 @@ description = "Query."
         assert!(with("methods = [\"FETCH\"]\nrequests = 5\nper_seconds = 1").is_err());
         assert!(with("methods = [\"GET\"]\nrequests = 0\nper_seconds = 1").is_err());
         assert!(with("methods = []\nrequests = 5\nper_seconds = 1").is_err());
+    }
+
+    #[test]
+    fn stream_tools_get_capped_read_bounds_and_must_be_gets() {
+        let c = load(
+            r#"
+[[tool]]
+name = "acme_stream_events"
+title = "Events"
+group = "things"
+description = "Events."
+method = "GET"
+path = "/events/stream"
+stream = true
+"#,
+        )
+        .unwrap();
+        let t = c.tool("acme_stream_events").unwrap();
+        assert!(t.stream && t.read_only);
+        let props = &t.input_schema["properties"];
+        assert_eq!(props["max_events"]["maximum"], crate::stream::EVENTS_CAP);
+        assert_eq!(props["max_seconds"]["maximum"], crate::stream::SECONDS_CAP);
+        assert!(
+            t.validator
+                .is_valid(&json!({"max_events": 5, "max_seconds": 2}))
+        );
+        assert!(!t.validator.is_valid(&json!({"max_events": 100_000})));
+        assert!(!t.validator.is_valid(&json!({"max_seconds": 0})));
+        assert!(t.params.is_empty(), "read bounds are never sent upstream");
+
+        let e = load(
+            r#"
+[[tool]]
+name = "acme_stream_events"
+title = "Events"
+group = "things"
+description = "Events."
+method = "POST"
+path = "/events/stream"
+stream = true
+"#,
+        )
+        .unwrap_err();
+        assert!(e.message.contains("GET"), "{e}");
+        let e = load(
+            r#"
+[[tool]]
+name = "acme_stream_events"
+title = "Events"
+group = "things"
+description = "Events."
+method = "GET"
+path = "/events/stream"
+stream = true
+[tool.params.max_events]
+in = "query"
+type = "integer"
+description = "Mine."
+"#,
+        )
+        .unwrap_err();
+        assert!(e.message.contains("reserved"), "{e}");
+    }
+
+    #[test]
+    fn object_arguments_can_require_fields() {
+        let c = load(
+            r#"
+[[tool]]
+name = "acme_resolve_thing"
+title = "Resolve"
+group = "things"
+description = "Resolve."
+method = "POST"
+path = "/things/resolve"
+[tool.params.body]
+in = "body_object"
+type = "object"
+required = true
+required_fields = ["decision"]
+description = "Body."
+properties.decision = { type = "string", enum = ["approve", "reject"], description = "D." }
+"#,
+        )
+        .unwrap();
+        let t = c.tool("acme_resolve_thing").unwrap();
+        assert_eq!(t.input_schema["required"], json!(["body"]));
+        assert_eq!(
+            t.input_schema["properties"]["body"]["required"],
+            json!(["decision"])
+        );
+        assert!(
+            t.validator
+                .is_valid(&json!({"body": {"decision": "approve"}}))
+        );
+        assert!(!t.validator.is_valid(&json!({"body": {}})));
+        let e = load(
+            r#"
+[[tool]]
+name = "acme_resolve_thing"
+title = "Resolve"
+group = "things"
+description = "Resolve."
+method = "POST"
+path = "/things/resolve"
+[tool.params.body]
+in = "body_object"
+type = "object"
+required_fields = ["nope"]
+description = "Body."
+"#,
+        )
+        .unwrap_err();
+        assert!(e.message.contains("nope"), "{e}");
+    }
+
+    #[test]
+    fn session_ending_tools_are_writes_and_privilege_comes_from_the_group() {
+        let e = load(
+            r#"
+[[tool]]
+name = "acme_get_logout"
+title = "Logout"
+group = "things"
+description = "Logout."
+method = "GET"
+path = "/logout"
+ends_session = true
+"#,
+        )
+        .unwrap_err();
+        assert!(e.message.contains("session"), "{e}");
+        let c = Catalog::load().unwrap();
+        assert!(c.tool("leadmetrics_list_tenants").unwrap().privileged);
+        assert!(!c.tool("leadmetrics_list_campaigns").unwrap().privileged);
+        let impersonate = c.tool("leadmetrics_impersonate_tenant").unwrap();
+        assert_eq!(impersonate.confirm, Some(ConfirmKind::Impersonate));
+        // The vendor's credential names, plus the tool's own.
+        for name in ["accessToken", "refreshToken", "token"] {
+            assert!(
+                impersonate.secret_fields.iter().any(|f| f == name),
+                "{name}"
+            );
+        }
+        let stream = c.tool("leadmetrics_stream_activity").unwrap();
+        assert!(stream.secret_fields.iter().any(|f| f == "accessToken"));
+        assert!(!stream.secret_fields.iter().any(|f| f == "token"));
     }
 
     #[test]

@@ -55,6 +55,9 @@ pub enum ConfirmMode {
 pub struct Selection {
     pub vendors: Option<Vec<String>>,
     pub tools: Option<Vec<String>>,
+    /// Served in addition to the rest: the way to switch on a privileged
+    /// group without listing every other tool.
+    pub add_tools: Vec<String>,
     pub exclude_tools: Vec<String>,
     pub read_only: bool,
 }
@@ -168,6 +171,7 @@ pub struct Flags {
     pub sandbox: bool,
     pub vendors: Vec<String>,
     pub tools: Vec<String>,
+    pub add_tools: Vec<String>,
     pub exclude_tools: Vec<String>,
     pub read_only: bool,
 }
@@ -225,6 +229,7 @@ impl Config {
             selection: Selection {
                 vendors: list(&flags.vendors),
                 tools: list(&flags.tools),
+                add_tools: list(&flags.add_tools).unwrap_or_default(),
                 exclude_tools: list(&flags.exclude_tools).unwrap_or_default(),
                 read_only: flags.read_only,
             },

@@ -96,7 +96,7 @@ impl Confirmer {
         let Some(kind) = tool.confirm else {
             return Gate::Proceed;
         };
-        if self.mode == ConfirmMode::Client {
+        if !needs_human(self.mode, kind) {
             return Gate::Proceed;
         }
         let args = request.arguments.clone().unwrap_or_default();
@@ -122,7 +122,7 @@ impl Confirmer {
                 );
             }
             if !can_elicit {
-                return Gate::Stop(cannot_elicit(tool));
+                return Gate::Stop(cannot_elicit(tool, kind));
             }
             return match self.seal(tool, &args) {
                 Ok(state) => {
@@ -137,7 +137,7 @@ impl Confirmer {
             };
         }
         if !can_elicit {
-            return Gate::Stop(cannot_elicit(tool));
+            return Gate::Stop(cannot_elicit(tool, kind));
         }
         match ctx
             .peer
@@ -236,6 +236,13 @@ impl Confirmer {
     }
 }
 
+/// Every confirmation waits for a human in `elicit` mode; in `client` mode
+/// the client's own approval stands in for one, except for the kinds that
+/// always need a human (impersonation).
+fn needs_human(mode: ConfirmMode, kind: ConfirmKind) -> bool {
+    mode == ConfirmMode::Elicit || kind.always_asks_a_human()
+}
+
 fn form(message: String) -> ElicitRequestParams {
     let schema = ElicitationSchema::builder()
         .required_bool(FIELD)
@@ -273,14 +280,19 @@ fn decide(tool: &ToolSpec, answer: &ElicitResult) -> Gate {
     ))
 }
 
-fn cannot_elicit(tool: &ToolSpec) -> Refusal {
+fn cannot_elicit(tool: &ToolSpec, kind: ConfirmKind) -> Refusal {
+    let next = if kind.always_asks_a_human() {
+        "Use a client that supports MCP elicitation: this action always needs a human's yes, whatever LEADS_MCP_CONFIRM says."
+    } else {
+        "Use a client that supports MCP elicitation. An operator who trusts their client's own per-call approval can start the server with LEADS_MCP_CONFIRM=client."
+    };
     Refusal::new(
         "confirmation_unavailable",
         format!(
             "{} needs a human's confirmation, and this client cannot ask for one (no form elicitation). Nothing was sent.",
             tool.name
         ),
-        "Use a client that supports MCP elicitation. An operator who trusts their client's own per-call approval can start the server with LEADS_MCP_CONFIRM=client.",
+        next,
     )
 }
 
@@ -295,6 +307,9 @@ pub fn describe(
     let what = match kind {
         ConfirmKind::Send => "This sends a message to a person.",
         ConfirmKind::Bulk => "This is irreversible and affects many records.",
+        ConfirmKind::Impersonate => {
+            "This acts as another user (impersonation), with that user's access; the vendor records it."
+        }
     };
     let mut text = format!(
         "{vendor_title}: {}. {what}\n{}\n",
@@ -431,6 +446,20 @@ mod tests {
                 "{no}"
             );
         }
+    }
+
+    #[test]
+    fn client_mode_never_skips_a_human_for_impersonation() {
+        for kind in [
+            ConfirmKind::Send,
+            ConfirmKind::Bulk,
+            ConfirmKind::Impersonate,
+        ] {
+            assert!(needs_human(ConfirmMode::Elicit, kind));
+        }
+        assert!(!needs_human(ConfirmMode::Client, ConfirmKind::Send));
+        assert!(!needs_human(ConfirmMode::Client, ConfirmKind::Bulk));
+        assert!(needs_human(ConfirmMode::Client, ConfirmKind::Impersonate));
     }
 
     #[test]

@@ -276,6 +276,42 @@ pub fn strip_hidden_text(value: &mut Value) {
     }
 }
 
+/// What replaces a withheld credential in a result.
+pub const WITHHELD: &str = "[withheld by leads-mcp]";
+
+/// Replaces the values of fields named like the vendor's credentials
+/// (`secret_fields`, compared without case) anywhere in a result, so no
+/// token the vendor hands out reaches the conversation. Returns the names
+/// of the fields withheld.
+pub fn withhold_secrets(value: &mut Value, names: &[String]) -> Vec<String> {
+    let mut withheld = Vec::new();
+    if !names.is_empty() {
+        withhold_in(value, names, &mut withheld);
+    }
+    withheld.sort();
+    withheld.dedup();
+    withheld
+}
+
+fn withhold_in(value: &mut Value, names: &[String], withheld: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, v) in map.iter_mut() {
+                if names.iter().any(|n| n.eq_ignore_ascii_case(key)) && !v.is_null() {
+                    *v = Value::String(WITHHELD.into());
+                    withheld.push(key.clone());
+                } else {
+                    withhold_in(v, names, withheld);
+                }
+            }
+        }
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|v| withhold_in(v, names, withheld)),
+        _ => {}
+    }
+}
+
 /// What [`cap_list`] did to fit a result under the size cap.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Trimmed {
@@ -632,6 +668,25 @@ message = "x"
         let mut v = json!({"a": ["x\u{200B}y", {"b": "\u{202E}evil\u{E0041}"}], "n": 1});
         strip_hidden_text(&mut v);
         assert_eq!(v, json!({"a": ["xy", {"b": "evil"}], "n": 1}));
+    }
+
+    #[test]
+    fn secret_fields_are_withheld_at_any_depth() {
+        let names = vec!["accessToken".to_string(), "refresh_token".to_string()];
+        let mut v = json!({
+            "data": {"AccessToken": "at_1", "user": {"refresh_token": "rt_1", "name": "A"}},
+            "items": [{"accesstoken": {"nested": "x"}}, {"refresh_token": null}]
+        });
+        let withheld = withhold_secrets(&mut v, &names);
+        assert_eq!(withheld, ["AccessToken", "accesstoken", "refresh_token"]);
+        assert_eq!(v["data"]["AccessToken"], WITHHELD);
+        assert_eq!(v["data"]["user"]["refresh_token"], WITHHELD);
+        assert_eq!(v["data"]["user"]["name"], "A");
+        assert_eq!(v["items"][0]["accesstoken"], WITHHELD);
+        assert!(v["items"][1]["refresh_token"].is_null());
+        assert!(!v.to_string().contains("at_1") && !v.to_string().contains("rt_1"));
+        let mut untouched = json!({"token": "t"});
+        assert!(withhold_secrets(&mut untouched, &[]).is_empty());
     }
 
     #[test]

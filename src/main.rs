@@ -35,6 +35,15 @@ struct GlobalArgs {
     /// Serve only these tools or groups (vendor:group).
     #[arg(long, global = true, env = "LEADS_MCP_TOOLS", value_delimiter = ',')]
     tools: Vec<String>,
+    /// Also serve these tools or groups, besides the rest (e.g. a privileged
+    /// group: leadmetrics:admin).
+    #[arg(
+        long,
+        global = true,
+        env = "LEADS_MCP_ADD_TOOLS",
+        value_delimiter = ','
+    )]
+    add_tools: Vec<String>,
     /// Never serve these tools or groups; wins over everything.
     #[arg(
         long,
@@ -98,6 +107,7 @@ async fn run(cli: Cli) -> ExitCode {
         sandbox: g.sandbox,
         vendors: g.vendors.clone(),
         tools: g.tools.clone(),
+        add_tools: g.add_tools.clone(),
         exclude_tools: g.exclude_tools.clone(),
         read_only: g.read_only,
     };

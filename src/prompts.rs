@@ -30,6 +30,10 @@ pub static SOURCES: &[(&str, &str)] = &[
         "leadsrover-triage-leads.md",
         include_str!("../prompts/leadsrover-triage-leads.md"),
     ),
+    (
+        "leadmetrics-approval-review.md",
+        include_str!("../prompts/leadmetrics-approval-review.md"),
+    ),
 ];
 
 #[derive(Debug, Clone, Deserialize)]

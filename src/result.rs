@@ -51,6 +51,7 @@ fn shape_success(
     if tool.untrusted {
         guard::strip_hidden_text(&mut body);
     }
+    let withheld = guard::withhold_secrets(&mut body, &tool.secret_fields);
     let items = vendor.envelope.items_pointer(&body).to_string();
     let trimmed = guard::cap_list(&mut body, &items, max_bytes);
     let returned = body.pointer(&items).and_then(Value::as_array).map(Vec::len);
@@ -76,6 +77,14 @@ fn shape_success(
     if let Some(notice) = guard::privacy_notice(tool) {
         lines.push(notice.clone());
         extra.insert("privacy_notice".into(), Value::String(notice));
+    }
+    if !withheld.is_empty() {
+        let notice = format!(
+            "Credentials withheld: {} (the server keeps tokens out of the conversation).",
+            withheld.join(", ")
+        );
+        lines.push(notice.clone());
+        extra.insert("withheld".into(), Value::String(notice));
     }
     if let Some(notice) = guard::untrusted_notice(tool, &vendor.title) {
         lines.push(notice.clone());
@@ -172,6 +181,8 @@ fn next_page(
                 value: value.to_string(),
             });
     }
+    // Only a tool that takes an offset can continue from one.
+    tool.param("offset")?;
     let returned = returned? as u64;
     let offset = args.get("offset").and_then(Value::as_u64).unwrap_or(0);
     let pagination = vendor

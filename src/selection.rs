@@ -2,7 +2,10 @@
 //! `--tools`, `--exclude-tools`, `--read-only` and by which vendors can work.
 //!
 //! Exclusions and read-only always win; privileged groups are served only
-//! when `--tools` names them (or one of their tools); an unknown name is an error.
+//! when `--tools` or `--add-tools` names them (or one of their tools); an
+//! unknown name is an error. `--add-tools` adds to whatever would be served
+//! otherwise (the default set, or `--tools`), so an operator can switch on
+//! one privileged group without listing every other tool.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -27,6 +30,20 @@ pub struct Selected {
     pub tools: Vec<Arc<ToolSpec>>,
     /// What an operator should know about the selection (printed on stderr).
     pub notes: Vec<String>,
+    /// Every group of the vendors that are served, and how much of it is.
+    pub groups: Vec<GroupState>,
+}
+
+/// One group of a served vendor, as `leads-mcp tools` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupState {
+    /// `vendor:group`.
+    pub id: String,
+    pub description: String,
+    pub privileged: bool,
+    /// Tools of the group served, and in the catalog.
+    pub served: usize,
+    pub total: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +68,7 @@ pub fn select(
     }
     for (flag, names) in [
         ("--tools", selection.tools.clone().unwrap_or_default()),
+        ("--add-tools", selection.add_tools.clone()),
         ("--exclude-tools", selection.exclude_tools.clone()),
     ] {
         for name in &names {
@@ -91,12 +109,16 @@ pub fn select(
     };
     let mut tools = Vec::new();
     for tool in &catalog.tools {
+        let added = named(tool, &selection.add_tools);
         let Some(vendor) = vendors.iter().find(|v| v.name == tool.vendor) else {
-            if let Some(list) = &selection.tools
-                && named(tool, list)
-            {
+            let flag = match &selection.tools {
+                Some(list) if named(tool, list) => Some("--tools"),
+                _ if added => Some("--add-tools"),
+                _ => None,
+            };
+            if let Some(flag) = flag {
                 notes.push(format!(
-                    "--tools names {} but vendor {} is not served",
+                    "{flag} names {} but vendor {} is not served",
                     tool.name, tool.vendor
                 ));
             }
@@ -104,10 +126,11 @@ pub fn select(
         };
         let privileged = vendor.groups.get(&tool.group).is_some_and(|g| g.privileged);
         let listed = selection.tools.as_ref().map(|list| named(tool, list));
-        let keep = match listed {
-            Some(listed) => listed,
-            None => !privileged,
-        };
+        let keep = added
+            || match listed {
+                Some(listed) => listed,
+                None => !privileged,
+            };
         if !keep || named(tool, &selection.exclude_tools) {
             continue;
         }
@@ -116,12 +139,28 @@ pub fn select(
         }
         tools.push(tool.clone());
     }
+    let groups = vendors
+        .iter()
+        .flat_map(|v| {
+            v.groups.iter().map(|(name, g)| {
+                let of_group = |t: &&Arc<ToolSpec>| t.vendor == v.name && t.group == *name;
+                GroupState {
+                    id: format!("{}:{name}", v.name),
+                    description: g.description.clone(),
+                    privileged: g.privileged,
+                    served: tools.iter().filter(of_group).count(),
+                    total: catalog.tools.iter().filter(of_group).count(),
+                }
+            })
+        })
+        .collect();
     let served: BTreeSet<&str> = tools.iter().map(|t| t.vendor.as_str()).collect();
     vendors.retain(|v| served.contains(v.name.as_str()));
     Ok(Selected {
         vendors,
         tools,
         notes,
+        groups,
     })
 }
 
@@ -215,6 +254,99 @@ path = "/tenants"
         };
         let s = select(&catalog(), &sel, &available).unwrap();
         assert_eq!(names(&s), ["acme_list_things", "acme_list_tenants"]);
+    }
+
+    #[test]
+    fn add_tools_enables_a_privileged_group_besides_the_default_set() {
+        let sel = Selection {
+            add_tools: vec!["acme:admin".into()],
+            ..Selection::default()
+        };
+        let s = select(&catalog(), &sel, &available).unwrap();
+        assert_eq!(
+            names(&s),
+            ["acme_list_things", "acme_create_thing", "acme_list_tenants"]
+        );
+        // ... or besides an explicit --tools list.
+        let sel = Selection {
+            tools: Some(vec!["acme_list_things".into()]),
+            add_tools: vec!["acme_list_tenants".into()],
+            ..Selection::default()
+        };
+        let s = select(&catalog(), &sel, &available).unwrap();
+        assert_eq!(names(&s), ["acme_list_things", "acme_list_tenants"]);
+    }
+
+    #[test]
+    fn exclusions_and_read_only_win_over_add_tools() {
+        let sel = Selection {
+            add_tools: vec!["acme:admin".into()],
+            exclude_tools: vec!["acme_list_tenants".into()],
+            ..Selection::default()
+        };
+        let s = select(&catalog(), &sel, &available).unwrap();
+        assert_eq!(names(&s), ["acme_list_things", "acme_create_thing"]);
+        let sel = Selection {
+            add_tools: vec!["acme:admin".into()],
+            read_only: true,
+            ..Selection::default()
+        };
+        let s = select(&catalog(), &sel, &available).unwrap();
+        assert_eq!(names(&s), ["acme_list_things", "acme_list_tenants"]);
+        let sel = Selection {
+            add_tools: vec!["acme:admn".into()],
+            ..Selection::default()
+        };
+        let e = select(&catalog(), &sel, &available).unwrap_err().0;
+        assert!(e.contains("--add-tools") && e.contains("acme:admin"), "{e}");
+    }
+
+    #[test]
+    fn group_states_say_what_is_served_and_what_is_privileged() {
+        let s = select(&catalog(), &Selection::default(), &available).unwrap();
+        assert_eq!(
+            s.groups,
+            [
+                GroupState {
+                    id: "acme:admin".into(),
+                    description: "Admin".into(),
+                    privileged: true,
+                    served: 0,
+                    total: 1
+                },
+                GroupState {
+                    id: "acme:things".into(),
+                    description: "Things".into(),
+                    privileged: false,
+                    served: 2,
+                    total: 2
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn unusable_vendors_are_not_served_even_when_named() {
+        let unusable = |_: &VendorSpec| Availability {
+            by_default: true,
+            unusable: Some("Acme publishes no base URL: set ACME_BASE_URL".into()),
+            reason: String::new(),
+        };
+        for vendors in [None, Some(vec!["acme".to_string()])] {
+            let sel = Selection {
+                vendors,
+                add_tools: vec!["acme:admin".into()],
+                ..Selection::default()
+            };
+            let s = select(&catalog(), &sel, &unusable).unwrap();
+            assert!(s.tools.is_empty() && s.vendors.is_empty());
+            assert!(
+                s.notes[0].contains("acme is not served") && s.notes[0].contains("ACME_BASE_URL"),
+                "{:?}",
+                s.notes
+            );
+            assert!(s.notes.iter().any(|n| n.contains("--add-tools names")));
+        }
     }
 
     #[test]

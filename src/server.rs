@@ -21,10 +21,11 @@ use crate::catalog::{Catalog, ResourceManifest, ToolSpec};
 use crate::config::Config;
 use crate::confirm::{Confirmer, Gate};
 use crate::guard::{self, Refusal};
+use crate::progress::McpProgress;
 use crate::prompts::{self, PromptSpec};
 use crate::result;
 use crate::route::Route;
-use crate::selection::{self, Selected};
+use crate::selection::{self, GroupState, Selected};
 use crate::upstream::Upstream;
 use crate::vendors::{Outcome, VendorRuntime};
 
@@ -69,6 +70,8 @@ pub struct Served {
     resources: Vec<ResourceManifest>,
     pub instructions: String,
     pub notes: Vec<String>,
+    /// The groups of the served vendors, for `leads-mcp tools`.
+    pub groups: Vec<GroupState>,
     upstream: Upstream,
     confirmer: Confirmer,
     read_only: bool,
@@ -109,6 +112,7 @@ impl Served {
             vendors,
             tools,
             notes,
+            groups,
         } = selection::select(&catalog, &config.selection, &availability)?;
 
         let served_vendor = |name: &str| vendors.iter().any(|v| v.name == name);
@@ -145,6 +149,7 @@ impl Served {
             resources,
             instructions,
             notes,
+            groups,
             upstream: Upstream::new(config.limits.clone())?,
             confirmer: Confirmer::new(config),
             read_only: config.selection.read_only,
@@ -289,7 +294,10 @@ impl ServerHandler for LeadsServer {
             Gate::Ask(input) => return Ok(CallToolResponse::InputRequired(input)),
             Gate::Stop(refusal) => return Ok(result::refused(&tool.name, &refusal).into()),
         }
-        let outcome = vendor.send(&served.upstream, tool, &route, &ctx.ct).await;
+        let progress = McpProgress::of(&ctx);
+        let outcome = vendor
+            .call(&served.upstream, tool, &route, &args, &progress, &ctx.ct)
+            .await;
         Ok(result::shape(&vendor.spec, tool, &args, outcome, served.max_result_bytes).into())
     }
 

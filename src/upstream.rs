@@ -30,15 +30,16 @@ pub struct Outgoing {
     pub retry_safe: bool,
 }
 
-/// Debug output leaves the body out: it can carry a login's password or
-/// personal data. Header values are marked sensitive where they are secrets.
+/// Without the body: a login's body carries a password, and others personal
+/// data. Header values built from secrets are marked sensitive and print
+/// as such.
 impl std::fmt::Debug for Outgoing {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Outgoing")
             .field("method", &self.method)
-            .field("url", &self.url.path())
+            .field("path", &self.url.path())
             .field("headers", &self.headers)
-            .field("body", &self.body.as_ref().map(|_| "(hidden)"))
+            .field("body", &self.body.as_ref().map(|_| "<omitted>"))
             .field("request_id", &self.request_id)
             .field("retry_safe", &self.retry_safe)
             .finish()
@@ -224,6 +225,10 @@ impl Upstream {
             .send()
             .await
             .map_err(|e| self.classify(e))?;
+        self.read_incoming(response).await
+    }
+
+    async fn read_incoming(&self, response: reqwest::Response) -> Result<Incoming, UpstreamError> {
         let status = response.status();
         let headers = response.headers().clone();
         let body = self.read_body(response).await?;
@@ -256,6 +261,39 @@ impl Upstream {
     /// Sends a request and hands back the open response, for event streams.
     pub async fn open(&self, req: &Outgoing) -> Result<reqwest::Response, UpstreamError> {
         self.request(req).send().await.map_err(|e| self.classify(e))
+    }
+
+    /// Opens a Server-Sent Events stream that will be read for up to
+    /// `read_for` (the client's whole-request timeout would cut it short),
+    /// sent once, never retried.
+    pub async fn open_stream(
+        &self,
+        req: &Outgoing,
+        read_for: Duration,
+        ct: &CancellationToken,
+    ) -> Result<reqwest::Response, UpstreamError> {
+        let request = self
+            .request(req)
+            .header(http::header::ACCEPT, "text/event-stream")
+            .timeout(read_for + self.limits.request_timeout)
+            .send();
+        tokio::select! {
+            _ = ct.cancelled() => Err(UpstreamError::Cancelled),
+            r = request => r.map_err(|e| self.classify(e)),
+        }
+    }
+
+    /// Reads the body of a response [`Self::open_stream`] opened that turned
+    /// out not to be a stream (an error answer), under the usual size bound.
+    pub async fn finish(
+        &self,
+        response: reqwest::Response,
+        ct: &CancellationToken,
+    ) -> Result<Incoming, UpstreamError> {
+        tokio::select! {
+            _ = ct.cancelled() => Err(UpstreamError::Cancelled),
+            incoming = self.read_incoming(response) => incoming,
+        }
     }
 
     fn classify(&self, e: reqwest::Error) -> UpstreamError {
@@ -329,22 +367,23 @@ mod tests {
     }
 
     #[test]
-    fn outgoing_debug_hides_the_body_and_query() {
-        let out = Outgoing {
+    fn outgoing_debug_shows_no_body_and_no_secret_header() {
+        let mut headers = HeaderMap::new();
+        let mut v = HeaderValue::from_static("Bearer sk_secret_1");
+        v.set_sensitive(true);
+        headers.insert(http::header::AUTHORIZATION, v);
+        let req = Outgoing {
             method: Method::Post,
-            url: Url::parse("https://example.com/api/auth?email=a@example.com").unwrap(),
-            headers: HeaderMap::new(),
-            body: Some(serde_json::json!({"password": "hunter2-secret"})),
+            url: Url::parse("https://x.example/auth/v1/login").unwrap(),
+            headers,
+            body: Some(serde_json::json!({"password": "pw_secret_2"})),
             request_id: "lmcp_1".into(),
             retry_safe: false,
         };
-        let debug = format!("{out:?}");
+        let debug = format!("{req:?}");
+        assert!(debug.contains("/auth/v1/login"), "{debug}");
         assert!(
-            debug.contains("/api/auth") && debug.contains("(hidden)"),
-            "{debug}"
-        );
-        assert!(
-            !debug.contains("hunter2") && !debug.contains("a@example.com"),
+            !debug.contains("sk_secret_1") && !debug.contains("pw_secret_2"),
             "{debug}"
         );
     }

@@ -253,3 +253,146 @@ fn leadsrover_is_served_by_its_key_with_a_lean_tool_list() {
     let (tokens, stdout) = tools_list_tokens(&[ROVER_KEY]);
     assert!(tokens < 5000, "{stdout}");
 }
+
+const LM_URL: (&str, &str) = ("LEADMETRICS_BASE_URL", "https://leadmetrics.example.com");
+const LM_EMAIL: (&str, &str) = ("LEADMETRICS_EMAIL", "someone@example.com");
+const LM_PASSWORD: (&str, &str) = ("LEADMETRICS_PASSWORD", "example-password");
+
+#[test]
+fn leadmetrics_without_a_base_url_is_not_served_and_tools_says_why() {
+    for args in [&["tools"][..], &["--vendors", "leadmetrics", "tools"][..]] {
+        let out = run(args, &[LM_EMAIL, LM_PASSWORD]);
+        assert!(out.status.success());
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(!stdout.contains("leadmetrics_"), "{stdout}");
+        assert!(
+            stdout.contains(
+                "note: leadmetrics is not served: Leadmetrics publishes no base URL: set LEADMETRICS_BASE_URL"
+            ),
+            "{args:?}: {stdout}"
+        );
+    }
+    // --json keeps stdout JSON and says it on stderr.
+    let out = run(&["--vendors", "leadmetrics", "tools", "--json"], &[]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "[]");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("LEADMETRICS_BASE_URL"));
+    // A base URL that is set but wrong stops the server instead.
+    let out = run(
+        &["tools"],
+        &[
+            ("LEADMETRICS_BASE_URL", "http://leadmetrics.example.com"),
+            LM_EMAIL,
+            LM_PASSWORD,
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("https"));
+}
+
+#[test]
+fn leadmetrics_is_served_with_a_base_url_and_either_credential() {
+    assert_eq!(names(&[], &[LM_URL, LM_EMAIL, LM_PASSWORD]).len(), 22);
+    assert_eq!(
+        names(&[], &[LM_URL, ("LEADMETRICS_ACCESS_TOKEN", "t")]).len(),
+        22
+    );
+    // An email alone is not a credential.
+    assert!(names(&[], &[LM_URL, LM_EMAIL]).is_empty());
+    assert_eq!(names(&["--vendors", "leadmetrics"], &[LM_URL]).len(), 22);
+}
+
+#[test]
+fn privileged_groups_are_listed_as_off_and_added_with_add_tools() {
+    let env = [LM_URL, LM_EMAIL, LM_PASSWORD];
+    let out = run(&["tools"], &env);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let row = |name: &str| {
+        stdout
+            .lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("no row {name} in {stdout}"))
+            .to_string()
+    };
+    assert!(row("leadmetrics_list_campaigns").contains("leadmetrics:dashboard"));
+    assert!(
+        row("leadmetrics:admin")
+            .contains("0/5     privileged, off: enable with --add-tools leadmetrics:admin"),
+        "{stdout}"
+    );
+    assert!(row("leadmetrics:dm").contains("privileged, off"));
+    assert!(row("leadmetrics:dashboard").contains("6/6     on"));
+
+    // One privileged group besides the default set, by flag or env var.
+    let admin = names(&["--add-tools", "leadmetrics:admin"], &env);
+    assert_eq!(admin.len(), 27);
+    assert!(admin.contains(&"leadmetrics_impersonate_tenant".to_string()));
+    assert!(!admin.contains(&"leadmetrics_get_dm_overview".to_string()));
+    let mut with_env = env.to_vec();
+    with_env.push(("LEADS_MCP_ADD_TOOLS", "leadmetrics:admin"));
+    assert_eq!(names(&[], &with_env), admin);
+    let out = run(&["--add-tools", "leadmetrics:admin", "tools"], &env);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("privileged, enabled"), "{stdout}");
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("leadmetrics_list_tenants") && l.contains("privileged"))
+    );
+    // Both, and exclusions and read-only still win.
+    assert_eq!(
+        names(&["--add-tools", "leadmetrics:admin,leadmetrics:dm"], &env).len(),
+        31
+    );
+    let some = names(
+        &[
+            "--add-tools",
+            "leadmetrics:admin",
+            "--exclude-tools",
+            "leadmetrics_impersonate_tenant",
+            "--read-only",
+        ],
+        &env,
+    );
+    assert!(some.contains(&"leadmetrics_list_tenants".to_string()));
+    assert!(!some.contains(&"leadmetrics_impersonate_tenant".to_string()));
+    assert!(!some.contains(&"leadmetrics_create_campaign".to_string()));
+    // --tools alone narrows to what it names, privileged groups included.
+    assert_eq!(
+        names(&["--tools", "leadmetrics:dm"], &env),
+        [
+            "leadmetrics_get_dm_overview",
+            "leadmetrics_list_dm_approvals",
+            "leadmetrics_bulk_resolve_approvals",
+            "leadmetrics_pause_activity"
+        ]
+    );
+    // The JSON rows carry the group and whether it is privileged.
+    let out = run(&["--add-tools", "leadmetrics:dm", "tools", "--json"], &env);
+    let rows: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let bulk = rows
+        .iter()
+        .find(|r| r["name"] == "leadmetrics_bulk_resolve_approvals")
+        .unwrap();
+    assert_eq!(bulk["group"], "leadmetrics:dm");
+    assert_eq!(bulk["privileged"], true);
+    assert_eq!(bulk["confirm"], "bulk");
+    let stream = rows
+        .iter()
+        .find(|r| r["name"] == "leadmetrics_stream_events")
+        .unwrap();
+    assert_eq!(
+        (stream["stream"].clone(), stream["privileged"].clone()),
+        (Value::Bool(true), Value::Bool(false))
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains(
+        "privileged group leadmetrics:admin is off: enable it with --add-tools leadmetrics:admin"
+    ));
+    // Unknown names are refused as for the other flags.
+    let out = run(&["--add-tools", "leadmetrics:admn", "tools"], &env);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("--add-tools") && stderr.contains("did you mean leadmetrics:admin"),
+        "{stderr}"
+    );
+}

@@ -504,3 +504,99 @@ fn leadsrover_matches_the_references_endpoints() {
         assert_eq!(tool.scope.as_deref(), Some(want), "{}", tool.name);
     }
 }
+
+/// `:runId` → `{run_id}`: the reference's Fastify parameters as manifest placeholders.
+fn placeholder(segment: &str) -> String {
+    match segment.strip_prefix(':') {
+        None => segment.to_string(),
+        Some(name) => {
+            let mut snake = String::new();
+            for c in name.chars() {
+                if c.is_ascii_uppercase() {
+                    snake.push('_');
+                    snake.push(c.to_ascii_lowercase());
+                } else {
+                    snake.push(c);
+                }
+            }
+            format!("{{{snake}}}")
+        }
+    }
+}
+
+#[test]
+fn leadmetrics_matches_the_references_path_lists() {
+    let text = doc("leadmetrics");
+    let quick = text.split("Quick Reference").nth(1).unwrap();
+    // Every `METHOD /path` pair of the quick reference's lists.
+    let words: Vec<&str> = quick.split_whitespace().collect();
+    let mut documented = BTreeSet::new();
+    for pair in words.windows(2) {
+        if ["GET", "POST", "PUT", "PATCH", "DELETE"].contains(&pair[0]) && pair[1].starts_with('/')
+        {
+            let path: Vec<String> = pair[1].split('/').map(placeholder).collect();
+            documented.insert(format!("{} {}", pair[0], path.join("/")));
+        }
+    }
+    assert_eq!(documented.len(), 33, "the reference lists 33 paths");
+
+    let catalog = Catalog::load().unwrap();
+    let vendor = catalog.vendor("leadmetrics").unwrap();
+    let mut served = BTreeSet::new();
+    for tool in catalog.tools.iter().filter(|t| t.vendor == "leadmetrics") {
+        assert!(tool.agency_path.is_none());
+        assert!(
+            served.insert(format!("{} {}", tool.method.as_str(), tool.path.raw)),
+            "{} duplicates a route",
+            tool.name
+        );
+    }
+    assert_eq!(served.len(), 31);
+    // Login and refresh are routes the adapter drives, each with its reason.
+    for route in &vendor.internal_routes {
+        assert!(!route.reason.trim().is_empty());
+        assert!(served.insert(format!("{} {}", route.method, route.path)));
+    }
+    let missing: Vec<_> = documented.difference(&served).collect();
+    let extra: Vec<_> = served.difference(&documented).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "documented but not served: {missing:#?}\nserved but not documented: {extra:#?}"
+    );
+}
+
+#[test]
+fn leadmetrics_cli_surface_lists_no_paths_and_gets_no_tools() {
+    let text = doc("leadmetrics");
+    assert!(
+        text.contains("CLI API/cli/v1"),
+        "the surfaces table names the CLI API"
+    );
+    let quick = text.split("Quick Reference").nth(1).unwrap();
+    assert!(
+        !quick.contains("/cli/"),
+        "the reference now lists CLI paths"
+    );
+    let catalog = Catalog::load().unwrap();
+    assert!(
+        !catalog
+            .tools
+            .iter()
+            .any(|t| t.vendor == "leadmetrics" && t.path.raw.starts_with("/cli/"))
+    );
+    // The stream routes are the two the reference marks as SSE.
+    let streams: BTreeSet<&str> = catalog
+        .tools
+        .iter()
+        .filter(|t| t.stream)
+        .map(|t| t.path.raw.as_str())
+        .collect();
+    assert_eq!(
+        streams,
+        BTreeSet::from([
+            "/dashboard/v1/activities/{id}/stream",
+            "/dashboard/v1/events/stream"
+        ])
+    );
+    assert_eq!(quick.matches("→ SSE").count(), 2);
+}

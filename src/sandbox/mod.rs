@@ -6,6 +6,7 @@
 //! can assert exactly what went upstream, and tests can inject faults.
 
 pub mod leadgenius;
+pub mod leadmetrics;
 pub mod leadpanther;
 pub mod leadspro;
 pub mod leadsrover;
@@ -39,6 +40,7 @@ pub static SIMULATIONS: &[Simulation] = &[
     leadsrover::SIMULATION,
     leadgenius::SIMULATION,
     leadspro::SIMULATION,
+    leadmetrics::SIMULATION,
 ];
 
 /// One request as the sandbox received it.
@@ -79,6 +81,23 @@ pub struct Fault {
 struct Shared {
     recorded: Mutex<Vec<Recorded>>,
     faults: Mutex<Vec<Fault>>,
+    /// `vendor path` of every event-stream response whose body ended:
+    /// finished, or dropped because the client went away.
+    closed_streams: Mutex<Vec<String>>,
+}
+
+/// Notes the end of an event-stream response body when dropped.
+struct StreamEnd {
+    shared: Arc<Shared>,
+    what: String,
+}
+
+impl Drop for StreamEnd {
+    fn drop(&mut self) {
+        if let Ok(mut closed) = self.shared.closed_streams.lock() {
+            closed.push(std::mem::take(&mut self.what));
+        }
+    }
 }
 
 /// A running sandbox. Dropping it stops the server.
@@ -147,6 +166,16 @@ impl Sandbox {
             .recorded
             .lock()
             .map(|mut r| std::mem::take(&mut *r))
+            .unwrap_or_default()
+    }
+
+    /// `vendor path` of the event streams that have ended so far (the
+    /// vendor closed them, or the client dropped the connection).
+    pub fn closed_streams(&self) -> Vec<String> {
+        self.shared
+            .closed_streams
+            .lock()
+            .map(|c| c.clone())
             .unwrap_or_default()
     }
 
@@ -226,8 +255,26 @@ async fn record_and_inject(
         }
         return response;
     }
-    next.run(Request::from_parts(parts, Body::from(bytes)))
-        .await
+    let response = next
+        .run(Request::from_parts(parts, Body::from(bytes)))
+        .await;
+    let is_stream = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/event-stream"));
+    if !is_stream {
+        return response;
+    }
+    let end = StreamEnd {
+        shared,
+        what: format!("{vendor} {path}"),
+    };
+    let (parts, body) = response.into_parts();
+    let body = futures::StreamExt::map(body.into_data_stream(), move |chunk| {
+        let _ = &end;
+        chunk
+    });
+    Response::from_parts(parts, Body::from_stream(body))
 }
 
 /// A request id in the vendors' `req_` + 24 hex characters style.

@@ -25,12 +25,24 @@ pub fn print_tools(served: &Served, json: bool) -> Result<(), String> {
         let text = serde_json::to_string_pretty(&rows).map_err(|e| e.to_string())?;
         println!("{text}");
         eprintln!("{} tools; {size}", served.tools.len());
+        for line in group_notes(served) {
+            eprintln!("note: {line}");
+        }
+        for note in &served.notes {
+            eprintln!("note: {note}");
+        }
         return Ok(());
     }
     let width = served.tools.iter().map(|t| t.name.len()).max().unwrap_or(4);
+    let group_width = served
+        .tools
+        .iter()
+        .map(|t| t.group_id().len())
+        .max()
+        .unwrap_or(5);
     println!(
-        "{:width$}  {:6}  {:50}  {:18}  FLAGS",
-        "NAME", "METHOD", "PATH (AGENCY PATH)", "SCOPE"
+        "{:width$}  {:group_width$}  {:6}  {:50}  {:18}  FLAGS",
+        "NAME", "GROUP", "METHOD", "PATH (AGENCY PATH)", "SCOPE"
     );
     for t in &served.tools {
         let path = match &t.agency_path {
@@ -45,25 +57,41 @@ pub fn print_tools(served: &Served, json: bool) -> Result<(), String> {
             flags.push("destructive".to_string());
         }
         if let Some(kind) = t.confirm {
-            flags.push(format!(
-                "confirm:{}",
-                serde_json::to_value(kind)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .unwrap_or_default()
-            ));
+            flags.push(format!("confirm:{}", kind.as_str()));
         }
         if t.sensitive() {
             flags.push("personal-data".to_string());
         }
+        if t.stream {
+            flags.push("stream".to_string());
+        }
+        if t.privileged {
+            flags.push("privileged".to_string());
+        }
         println!(
-            "{:width$}  {:6}  {:50}  {:18}  {}",
+            "{:width$}  {:group_width$}  {:6}  {:50}  {:18}  {}",
             t.name,
+            t.group_id(),
             t.method.as_str(),
             path,
             t.scope.as_deref().unwrap_or("-"),
             flags.join(",")
         );
+    }
+    if !served.groups.is_empty() {
+        let width = served.groups.iter().map(|g| g.id.len()).max().unwrap_or(5);
+        println!();
+        println!("{:width$}  SERVED  STATUS", "GROUP");
+        for g in &served.groups {
+            let status = match (g.privileged, g.served) {
+                (true, 0) => format!("privileged, off: enable with --add-tools {}", g.id),
+                (true, _) => "privileged, enabled".to_string(),
+                (false, 0) => "off".to_string(),
+                (false, _) => "on".to_string(),
+            };
+            let counts = format!("{}/{}", g.served, g.total);
+            println!("{:width$}  {counts:6}  {status}. {}", g.id, g.description);
+        }
     }
     println!();
     println!(
@@ -75,4 +103,19 @@ pub fn print_tools(served: &Served, json: bool) -> Result<(), String> {
         println!("note: {note}");
     }
     Ok(())
+}
+
+/// The privileged groups left off, and how to serve them.
+fn group_notes(served: &Served) -> Vec<String> {
+    served
+        .groups
+        .iter()
+        .filter(|g| g.privileged && g.served == 0)
+        .map(|g| {
+            format!(
+                "privileged group {} is off: enable it with --add-tools {}",
+                g.id, g.id
+            )
+        })
+        .collect()
 }

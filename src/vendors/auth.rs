@@ -165,6 +165,20 @@ impl Session {
             cached.renew_at = Instant::now();
         }
     }
+
+    /// The refresh token the session holds, e.g. for a logout to revoke.
+    pub async fn refresh_token(&self) -> Option<SecretString> {
+        self.state
+            .lock()
+            .await
+            .as_ref()
+            .and_then(|c| c.refresh.clone())
+    }
+
+    /// Forgets every token (after a logout): the next call logs in afresh.
+    pub async fn clear(&self) {
+        *self.state.lock().await = None;
+    }
 }
 
 #[cfg(test)]
@@ -245,6 +259,30 @@ mod tests {
         session.expire().await;
         // refresh (call 1) fails, login (call 2) succeeds
         assert_eq!(session.token(&obtain).await.unwrap().expose_secret(), "t2");
+    }
+
+    #[tokio::test]
+    async fn clear_forgets_the_tokens_and_the_next_call_logs_in() {
+        let session = Session::new(Duration::from_secs(60));
+        let grants = std::sync::Mutex::new(Vec::new());
+        let obtain = |g: Grant| {
+            grants.lock().unwrap().push(matches!(g, Grant::Login));
+            async { Ok(token("t", 3600)) }
+        };
+        assert!(session.refresh_token().await.is_none());
+        session.token(&obtain).await.unwrap();
+        assert_eq!(
+            session.refresh_token().await.unwrap().expose_secret(),
+            "t-refresh"
+        );
+        session.clear().await;
+        assert!(session.refresh_token().await.is_none());
+        session.token(&obtain).await.unwrap();
+        assert_eq!(
+            *grants.lock().unwrap(),
+            [true, true],
+            "two logins, no refresh"
+        );
     }
 
     #[test]

@@ -7,25 +7,31 @@
 pub mod auth;
 pub mod envelope;
 pub mod leadgenius;
+pub mod leadmetrics;
 pub mod leadpanther;
 pub mod leadspro;
 pub mod leadsrover;
 
 use std::sync::Arc;
 
+use futures::TryStreamExt;
 use futures::future::BoxFuture;
 use http::HeaderMap;
 use rmcp::model::JsonObject;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
+use serde_json::Value;
+
 use crate::catalog::{Method, ToolSpec, VendorSpec};
 use crate::config::VendorEnv;
 use crate::guard::{self, Refusal};
+use crate::progress::Progress;
 use crate::rate_limit::RateLimiter;
 use crate::route::{self, Route};
 use crate::selection::Availability;
-use crate::upstream::{Outgoing, Upstream, UpstreamError, new_request_id};
+use crate::stream::{self, StreamLimits};
+use crate::upstream::{Outgoing, REQUEST_ID_HEADER, Upstream, UpstreamError, new_request_id};
 
 pub use envelope::{Failure, Outcome, Success};
 
@@ -44,6 +50,7 @@ pub static REGISTRY: &[VendorEntry] = &[
     leadsrover::ENTRY,
     leadgenius::ENTRY,
     leadspro::ENTRY,
+    leadmetrics::ENTRY,
 ];
 
 /// What a request needs to be authenticated.
@@ -85,6 +92,20 @@ pub trait Adapter: Send + Sync {
     fn can_authorize(&self, tool: &ToolSpec) -> Result<(), Refusal> {
         let _ = tool;
         Ok(())
+    }
+
+    /// Body fields for a call that ends the login session (a manifest tool
+    /// with `ends_session`), taken from the adapter's own secrets, e.g. the
+    /// refresh token a logout revokes. They are added to the request only:
+    /// never to what the model or the human sees.
+    fn session_end_body(&self) -> BoxFuture<'_, Option<JsonObject>> {
+        Box::pin(async { None })
+    }
+
+    /// The vendor accepted a call that ends the login session: forget the
+    /// tokens, so the next call starts a new session.
+    fn session_ended(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async {})
     }
 
     /// The vendor's documented rules about a call that a schema can't
@@ -254,6 +275,80 @@ impl VendorRuntime {
         self.adapter.preflight(&ctx).await
     }
 
+    /// Steps 4-6 of any tool: a stream tool reads its event stream within
+    /// the bounds its arguments set, reporting progress; every other tool is
+    /// one request.
+    pub async fn call(
+        &self,
+        upstream: &Upstream,
+        tool: &ToolSpec,
+        route: &Route,
+        args: &JsonObject,
+        progress: &dyn Progress,
+        ct: &CancellationToken,
+    ) -> Outcome {
+        if tool.stream {
+            let limits = StreamLimits::from_args(args, upstream.limits().max_result_bytes);
+            self.read_stream(upstream, tool, route, &limits, progress, ct)
+                .await
+        } else {
+            self.send(upstream, tool, route, ct).await
+        }
+    }
+
+    /// Step 4: the request for `route`, authenticated. Only a plain read
+    /// may be sent again after a transient failure (not a stream).
+    async fn authorized(
+        &self,
+        upstream: &Upstream,
+        tool: &ToolSpec,
+        route: &Route,
+        request_id: &str,
+        ct: &CancellationToken,
+    ) -> Result<Outgoing, Refusal> {
+        let base = self
+            .base_url
+            .as_ref()
+            .map_err(|_| Refusal::new("no_base_url", "no base URL", "Set the base URL."))?;
+        let headers = if !tool.auth && !self.adapter.has_credentials() {
+            HeaderMap::new()
+        } else {
+            let ctx = AuthContext {
+                vendor: &self.spec,
+                tool,
+                base,
+                upstream,
+                ct,
+            };
+            self.adapter.authorize(ctx).await?
+        };
+        Ok(Outgoing {
+            method: route.method,
+            url: route.url.clone(),
+            headers,
+            body: self.body(tool, route).await,
+            request_id: request_id.to_string(),
+            retry_safe: route.method == Method::Get && !tool.stream,
+        })
+    }
+
+    /// The body sent for `route`: the route's own, plus the adapter's
+    /// session credentials for a call that ends the session.
+    async fn body(&self, tool: &ToolSpec, route: &Route) -> Option<Value> {
+        if !tool.ends_session {
+            return route.body.clone();
+        }
+        let Some(secret) = self.adapter.session_end_body().await else {
+            return route.body.clone();
+        };
+        let mut body = match route.body.clone() {
+            Some(Value::Object(map)) => map,
+            _ => JsonObject::new(),
+        };
+        body.extend(secret);
+        Some(Value::Object(body))
+    }
+
     /// Steps 4-6: authenticates, sends and interprets one request of `tool`.
     pub async fn send(
         &self,
@@ -262,38 +357,15 @@ impl VendorRuntime {
         route: &Route,
         ct: &CancellationToken,
     ) -> Outcome {
-        let Ok(base) = &self.base_url else {
-            return Outcome::Refused(Refusal::new(
-                "no_base_url",
-                "no base URL",
-                "Set the base URL.",
-            ));
-        };
         let request_id = new_request_id();
         let mut renewed = false;
         loop {
-            let headers = if !tool.auth && !self.adapter.has_credentials() {
-                HeaderMap::new()
-            } else {
-                let ctx = AuthContext {
-                    vendor: &self.spec,
-                    tool,
-                    base,
-                    upstream,
-                    ct,
-                };
-                match self.adapter.authorize(ctx).await {
-                    Ok(headers) => headers,
-                    Err(refusal) => return Outcome::Refused(refusal),
-                }
-            };
-            let outgoing = Outgoing {
-                method: route.method,
-                url: route.url.clone(),
-                headers,
-                body: route.body.clone(),
-                request_id: request_id.clone(),
-                retry_safe: route.method == Method::Get,
+            let outgoing = match self
+                .authorized(upstream, tool, route, &request_id, ct)
+                .await
+            {
+                Ok(outgoing) => outgoing,
+                Err(refusal) => return Outcome::Refused(refusal),
             };
             tracing::info!(tool = %tool.name, method = route.method.as_str(), path = %route.url.path(), %request_id, "calling upstream");
             let incoming = match upstream
@@ -331,6 +403,9 @@ impl VendorRuntime {
                 renewed = true;
                 continue;
             }
+            if tool.ends_session && incoming.status.is_success() {
+                self.adapter.session_ended().await;
+            }
             return envelope::interpret(
                 &self.spec,
                 tool,
@@ -341,4 +416,99 @@ impl VendorRuntime {
             );
         }
     }
+
+    /// Steps 4-6 of a stream tool: opens the event stream (renewing a
+    /// rejected session once, like [`Self::send`]), reads it within
+    /// `limits`, and hands back the events. A refusal to open the stream is
+    /// interpreted like any other answer.
+    pub async fn read_stream(
+        &self,
+        upstream: &Upstream,
+        tool: &ToolSpec,
+        route: &Route,
+        limits: &StreamLimits,
+        progress: &dyn Progress,
+        ct: &CancellationToken,
+    ) -> Outcome {
+        let request_id = new_request_id();
+        let mut renewed = false;
+        loop {
+            let outgoing = match self
+                .authorized(upstream, tool, route, &request_id, ct)
+                .await
+            {
+                Ok(outgoing) => outgoing,
+                Err(refusal) => return Outcome::Refused(refusal),
+            };
+            tracing::info!(tool = %tool.name, path = %route.url.path(), %request_id, "opening event stream");
+            let unreachable = |e: &crate::upstream::UpstreamError| {
+                Outcome::Failed(Failure::unreachable(
+                    &self.spec,
+                    tool,
+                    route,
+                    &request_id,
+                    e,
+                ))
+            };
+            let response = match upstream
+                .open_stream(&outgoing, limits.max_duration, ct)
+                .await
+            {
+                Ok(response) => response,
+                Err(e) => return unreachable(&e),
+            };
+            let status = response.status();
+            if status == http::StatusCode::UNAUTHORIZED
+                && !renewed
+                && self.adapter.unauthorized_for(tool).await
+            {
+                renewed = true;
+                continue;
+            }
+            if !status.is_success() || !is_event_stream(response.headers()) {
+                // An error, or an answer that is not a stream: read it as usual.
+                let incoming = match upstream.finish(response, ct).await {
+                    Ok(incoming) => incoming,
+                    Err(e) => return unreachable(&e),
+                };
+                return envelope::interpret(
+                    &self.spec,
+                    tool,
+                    route,
+                    &incoming,
+                    &request_id,
+                    &self.adapter.credential_env(),
+                );
+            }
+            let vendor_request_id = response
+                .headers()
+                .get(REQUEST_ID_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string);
+            // Errors without the URL: queries can carry personal data.
+            let body = response
+                .bytes_stream()
+                .map_err(|e| e.without_url().to_string());
+            let collected = stream::collect(body, limits, progress, ct).await;
+            tracing::info!(tool = %tool.name, events = collected.events.len(), ended = collected.ended.code(), "event stream read");
+            let note = collected.note(&tool.name);
+            return Outcome::Ok(Success {
+                status: status.as_u16(),
+                body: collected.into_body(limits),
+                request_id: vendor_request_id.unwrap_or(request_id),
+                note: Some(note),
+            });
+        }
+    }
+}
+
+fn is_event_stream(headers: &HeaderMap) -> bool {
+    headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(';')
+                .next()
+                .is_some_and(|m| m.trim().eq_ignore_ascii_case("text/event-stream"))
+        })
 }

@@ -1,0 +1,357 @@
+//! Leadmetrics: an access token from `LEADMETRICS_ACCESS_TOKEN`, or a login
+//! session from `LEADMETRICS_EMAIL` + `LEADMETRICS_PASSWORD`.
+//!
+//! The reference documents the routes (`POST /auth/v1/login` → access and
+//! refresh token, `POST /auth/v1/refresh` → new access token, `POST
+//! /auth/v1/logout` → revoke refresh token) but not their payloads. The
+//! shapes used here are assumptions, chosen to be tolerant:
+//! - login sends `{"email", "password"}`; refresh and logout send
+//!   `{"refreshToken"}` (camelCase, like the reference's path parameters);
+//! - a token answer is read from `data` or the top level, in camelCase or
+//!   snake_case: `accessToken`, `refreshToken` (kept when a refresh returns
+//!   none), `expiresIn` in seconds (15 minutes when absent).
+//!
+//! Concurrent calls share one login ([`Session`]); the token is refreshed a
+//! minute before it expires and after a 401, and a failed refresh falls back
+//! to a login. Every credential stays in a [`SecretString`]: the password,
+//! the tokens and the login answer never reach a log, a result or an error.
+
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use http::HeaderMap;
+use rmcp::model::JsonObject;
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{Value, json};
+use url::Url;
+
+use super::auth::{self, Grant, Session, Token};
+use super::{Adapter, AuthContext, Outcome, Preflight, PreflightContext, VendorEntry};
+use crate::catalog::{ConfirmKind, Method};
+use crate::config::VendorEnv;
+use crate::guard::Refusal;
+use crate::upstream::{Outgoing, new_request_id};
+
+pub const ENTRY: VendorEntry = VendorEntry {
+    name: "leadmetrics",
+    manifest: include_str!("../../tools/leadmetrics.toml"),
+    env_prefix: "LEADMETRICS_",
+    adapter: |env| Box::new(Leadmetrics::from_env(env)),
+};
+
+pub const TOKEN_ENV: &str = "LEADMETRICS_ACCESS_TOKEN";
+pub const EMAIL_ENV: &str = "LEADMETRICS_EMAIL";
+pub const PASSWORD_ENV: &str = "LEADMETRICS_PASSWORD";
+
+/// The documented auth routes this adapter drives itself (the manifest's
+/// `[[internal_route]]`s; a test checks they agree).
+pub const LOGIN_PATH: &str = "/auth/v1/login";
+pub const REFRESH_PATH: &str = "/auth/v1/refresh";
+
+/// Renew this long before the access token expires.
+const RENEW_MARGIN: Duration = Duration::from_secs(60);
+/// The lifetime assumed when an answer gives none.
+const DEFAULT_LIFETIME: Duration = Duration::from_secs(15 * 60);
+
+enum Credentials {
+    None,
+    /// A token the operator obtained; it can't be renewed here.
+    AccessToken(SecretString),
+    Login {
+        email: SecretString,
+        password: SecretString,
+    },
+}
+
+pub struct Leadmetrics {
+    credentials: Credentials,
+    session: Session,
+}
+
+impl Leadmetrics {
+    pub fn from_env(env: &VendorEnv) -> Self {
+        let credentials = match (
+            env.secret(TOKEN_ENV),
+            env.secret(EMAIL_ENV),
+            env.secret(PASSWORD_ENV),
+        ) {
+            (Some(token), _, _) => Credentials::AccessToken(token),
+            (None, Some(email), Some(password)) => Credentials::Login { email, password },
+            _ => Credentials::None,
+        };
+        Self {
+            credentials,
+            session: Session::new(RENEW_MARGIN),
+        }
+    }
+
+    /// One login or refresh request; the answer's tokens, as secrets.
+    async fn obtain(&self, grant: Grant, ctx: &AuthContext<'_>) -> Result<Token, Refusal> {
+        let Credentials::Login { email, password } = &self.credentials else {
+            return Err(auth::missing_credentials(
+                &ctx.vendor.title,
+                &self.credential_env(),
+            ));
+        };
+        let (path, body, held_refresh) = match grant {
+            Grant::Login => (
+                LOGIN_PATH,
+                json!({"email": email.expose_secret(), "password": password.expose_secret()}),
+                None,
+            ),
+            Grant::Refresh(refresh) => (
+                REFRESH_PATH,
+                json!({"refreshToken": refresh.expose_secret()}),
+                Some(refresh),
+            ),
+        };
+        let what = if held_refresh.is_some() {
+            "token refresh"
+        } else {
+            "login"
+        };
+        let request = Outgoing {
+            method: Method::Post,
+            url: join(ctx.base, path),
+            headers: HeaderMap::new(),
+            body: Some(body),
+            request_id: new_request_id(),
+            retry_safe: false,
+        };
+        tracing::info!(path, request_id = %request.request_id, "Leadmetrics {what}");
+        let answer = ctx.upstream.send(&request, ctx.ct).await.map_err(|e| {
+            Refusal::new(
+                "login_failed",
+                format!(
+                    "the Leadmetrics {what} could not be completed ({e}). The call was not sent."
+                ),
+                "Try again later; if it persists, ask the operator to check LEADMETRICS_BASE_URL.",
+            )
+        })?;
+        if !answer.status.is_success() {
+            // The answer's body is not repeated: it may echo the email.
+            return Err(Refusal::new(
+                "login_failed",
+                format!(
+                    "Leadmetrics refused the server's {what} (HTTP {}). The call was not sent.",
+                    answer.status.as_u16()
+                ),
+                format!(
+                    "Ask the operator to check {EMAIL_ENV} and {PASSWORD_ENV}. Never ask the user for a password."
+                ),
+            ));
+        }
+        read_token(&answer.json().unwrap_or(Value::Null), held_refresh).ok_or_else(|| {
+            Refusal::new(
+                "login_failed",
+                format!(
+                    "the Leadmetrics {what} answered without an access token. The call was not sent."
+                ),
+                "Report this to the operator: the deployment's auth answer is not in the expected shape.",
+            )
+        })
+    }
+}
+
+/// `base` + a documented path, as the route builder joins them.
+fn join(base: &Url, path: &str) -> Url {
+    let mut url = base.clone();
+    url.set_path(&format!("{}{path}", base.path().trim_end_matches('/')));
+    url
+}
+
+/// The first string at any of these fields, in `data` or at the top level.
+fn field<'a>(body: &'a Value, names: &[&str]) -> Option<&'a Value> {
+    names.iter().find_map(|name| {
+        body.get("data")
+            .and_then(|d| d.get(*name))
+            .or_else(|| body.get(*name))
+            .filter(|v| !v.is_null())
+    })
+}
+
+/// The tokens of a login or refresh answer (see the module comment).
+fn read_token(body: &Value, held_refresh: Option<SecretString>) -> Option<Token> {
+    let text = |names: &[&str]| {
+        field(body, names)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(|s| SecretString::from(s.to_string()))
+    };
+    let access = text(&["accessToken", "access_token"])?;
+    let refresh = text(&["refreshToken", "refresh_token"]).or(held_refresh);
+    let expires_in = field(body, &["expiresIn", "expires_in"])
+        .and_then(Value::as_u64)
+        .map_or(DEFAULT_LIFETIME, Duration::from_secs);
+    Some(Token {
+        access,
+        refresh,
+        expires_in,
+    })
+}
+
+impl Adapter for Leadmetrics {
+    fn has_credentials(&self) -> bool {
+        !matches!(self.credentials, Credentials::None)
+    }
+
+    fn credential_env(&self) -> String {
+        match self.credentials {
+            Credentials::AccessToken(_) => TOKEN_ENV.to_string(),
+            Credentials::Login { .. } => format!("{EMAIL_ENV} and {PASSWORD_ENV}"),
+            Credentials::None => format!("{TOKEN_ENV} (or {EMAIL_ENV} and {PASSWORD_ENV})"),
+        }
+    }
+
+    fn authorize<'a>(&'a self, ctx: AuthContext<'a>) -> BoxFuture<'a, Result<HeaderMap, Refusal>> {
+        Box::pin(async move {
+            match &self.credentials {
+                Credentials::AccessToken(token) => auth::bearer(token),
+                Credentials::Login { .. } => {
+                    let token = self.session.token(|grant| self.obtain(grant, &ctx)).await?;
+                    auth::bearer(&token)
+                }
+                Credentials::None => Err(auth::missing_credentials(
+                    &ctx.vendor.title,
+                    &self.credential_env(),
+                )),
+            }
+        })
+    }
+
+    fn unauthorized(&self) -> BoxFuture<'_, bool> {
+        Box::pin(async move {
+            match self.credentials {
+                Credentials::Login { .. } => {
+                    self.session.expire().await;
+                    true
+                }
+                _ => false,
+            }
+        })
+    }
+
+    /// A logout revokes the session's refresh token: it goes in the body.
+    /// With an operator's access token there is none to send.
+    fn session_end_body(&self) -> BoxFuture<'_, Option<JsonObject>> {
+        Box::pin(async move {
+            let refresh = self.session.refresh_token().await?;
+            let mut body = JsonObject::new();
+            body.insert(
+                "refreshToken".into(),
+                Value::String(refresh.expose_secret().to_string()),
+            );
+            Some(body)
+        })
+    }
+
+    fn session_ended(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async move { self.session.clear().await })
+    }
+
+    /// Impersonation: the human is shown which tenant it is, by name.
+    fn preflight<'a>(
+        &'a self,
+        ctx: &'a PreflightContext<'a>,
+    ) -> BoxFuture<'a, Result<Preflight, Refusal>> {
+        Box::pin(async move {
+            if ctx.tool.confirm != Some(ConfirmKind::Impersonate) {
+                return Ok(Preflight::default());
+            }
+            let id = ctx.args.get("id").and_then(Value::as_str).unwrap_or("");
+            let name = match ctx
+                .read("leadmetrics_list_tenants", json!({"limit": 100}))
+                .await
+            {
+                Outcome::Ok(tenants) => tenants
+                    .body
+                    .get("data")
+                    .and_then(Value::as_array)
+                    .and_then(|all| {
+                        all.iter()
+                            .find(|t| t.get("id").and_then(Value::as_str) == Some(id))
+                    })
+                    .and_then(|t| t.get("name").and_then(Value::as_str))
+                    .map(|name| name.chars().take(120).collect::<String>()),
+                _ => None,
+            };
+            let line = match name {
+                Some(name) => format!("Tenant: {name} ({id})"),
+                None => format!("Tenant {id}: its name could not be looked up."),
+            };
+            Ok(Preflight {
+                details: vec![line],
+            })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::Catalog;
+
+    #[test]
+    fn the_auth_routes_driven_here_are_the_manifests_internal_routes() {
+        let catalog = Catalog::load().unwrap();
+        let vendor = catalog.vendor("leadmetrics").unwrap();
+        let internal: Vec<(&str, &str)> = vendor
+            .internal_routes
+            .iter()
+            .map(|r| (r.method.as_str(), r.path.as_str()))
+            .collect();
+        assert_eq!(internal, [("POST", LOGIN_PATH), ("POST", REFRESH_PATH)]);
+        assert!(vendor.base_url.is_none());
+    }
+
+    #[test]
+    fn token_answers_are_read_in_either_case_and_place() {
+        let t = read_token(
+            &json!({"data": {"accessToken": "a1", "refreshToken": "r1", "expiresIn": 120}}),
+            None,
+        )
+        .unwrap();
+        assert_eq!(t.access.expose_secret(), "a1");
+        assert_eq!(t.refresh.unwrap().expose_secret(), "r1");
+        assert_eq!(t.expires_in, Duration::from_secs(120));
+        let t = read_token(&json!({"access_token": "a2"}), None).unwrap();
+        assert_eq!(t.expires_in, DEFAULT_LIFETIME);
+        assert!(t.refresh.is_none());
+        // A refresh that returns no new refresh token keeps the one held.
+        let held = SecretString::from("r0".to_string());
+        let t = read_token(&json!({"data": {"accessToken": "a3"}}), Some(held)).unwrap();
+        assert_eq!(t.refresh.unwrap().expose_secret(), "r0");
+        assert!(read_token(&json!({"data": {}}), None).is_none());
+        assert!(read_token(&json!({"data": {"accessToken": ""}}), None).is_none());
+    }
+
+    #[test]
+    fn credentials_come_from_a_token_or_a_login() {
+        let env = |pairs: &[(&str, &str)]| VendorEnv::from_pairs(pairs.iter().copied());
+        let none = Leadmetrics::from_env(&env(&[(EMAIL_ENV, "a@example.com")]));
+        assert!(!none.has_credentials());
+        assert!(none.credential_env().contains(TOKEN_ENV));
+        let login =
+            Leadmetrics::from_env(&env(&[(EMAIL_ENV, "a@example.com"), (PASSWORD_ENV, "pw")]));
+        assert!(login.has_credentials());
+        assert_eq!(
+            login.credential_env(),
+            "LEADMETRICS_EMAIL and LEADMETRICS_PASSWORD"
+        );
+        let token = Leadmetrics::from_env(&env(&[
+            (TOKEN_ENV, "t"),
+            (EMAIL_ENV, "a@example.com"),
+            (PASSWORD_ENV, "pw"),
+        ]));
+        assert_eq!(token.credential_env(), TOKEN_ENV);
+    }
+
+    #[test]
+    fn join_keeps_the_base_path() {
+        let base = Url::parse("https://lm.example.com/api/").unwrap();
+        assert_eq!(
+            join(&base, LOGIN_PATH).as_str(),
+            "https://lm.example.com/api/auth/v1/login"
+        );
+    }
+}

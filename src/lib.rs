@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod config;
 pub mod confirm;
 pub mod guard;
+pub mod mcp_log;
 pub mod prompts;
 pub mod result;
 pub mod route;

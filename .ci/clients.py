@@ -107,11 +107,11 @@ def server_env() -> dict[str, str]:
 class HttpServer:
     """`leads-mcp --sandbox http --listen 127.0.0.1:0`, its address read from stderr."""
 
-    def __init__(self, binary: Path, log: Path, extra: list[str] | None = None):
+    def __init__(self, binary: Path, log: Path):
         self.log_path = log
         self.log = open(log, "w")
         self.proc = subprocess.Popen(
-            [str(binary), "--sandbox", *(extra or []), "http", "--listen", "127.0.0.1:0"],
+            [str(binary), "--sandbox", "http", "--listen", "127.0.0.1:0"],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=self.log,
@@ -584,14 +584,26 @@ async def main() -> int:
     started = time.monotonic()
     # The SDK logs to stderr too (e.g. that rmcp answers DELETE with 202).
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    with stderr_to(WORK / "python-sdk-stderr.log"):
-        served = await discover(binary, report)
+    sdk_log = WORK / "python-sdk-stderr.log"
+
+    async def section(name: str, body: Any) -> Any:
+        """A section that breaks (a server that won't start, a client that
+        crashes) is one failed check, and the others still run."""
+        try:
+            result = body()
+            return await result if asyncio.iscoroutine(result) else result
+        except Exception as e:  # noqa: BLE001
+            report.fail(f"{name}: section", f"{type(e).__name__}: {e}")
+            return None
+
+    with stderr_to(sdk_log):
+        served = await section("discover", lambda: discover(binary, report))
     if served is not None:
-        inspector_checks(binary, served, report, WORK)
-        with stderr_to(WORK / "python-sdk-stderr.log"):
-            await python_sdk_checks(binary, served, report, WORK)
-    conformance_checks(binary, report, WORK)
-    adversarial_checks(binary, report, WORK)
+        await section("inspector", lambda: inspector_checks(binary, served, report, WORK))
+        with stderr_to(sdk_log):
+            await section("python-sdk", lambda: python_sdk_checks(binary, served, report, WORK))
+    await section("conformance", lambda: conformance_checks(binary, report, WORK))
+    await section("mcp-adversarial", lambda: adversarial_checks(binary, report, WORK))
     print(f"client stage: {time.monotonic() - started:.0f}s; logs and reports in {WORK.relative_to(ROOT)}/")
     if report.failures:
         print("failed: " + ", ".join(report.failures))

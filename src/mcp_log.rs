@@ -16,7 +16,7 @@ use rmcp::ErrorData as McpError;
 use rmcp::model::{
     CallToolResponse, LoggingLevel, LoggingMessageNotificationParam, SetLevelRequestParams,
 };
-use rmcp::service::{RequestContext, RoleServer};
+use rmcp::service::{Peer, RequestContext, RoleServer};
 use serde_json::json;
 
 /// The logger name on every message.
@@ -56,20 +56,29 @@ fn reaches(level: LoggingLevel, threshold: LoggingLevel) -> bool {
     level as u8 >= threshold as u8
 }
 
-/// Tells the client about a finished call when the level it chose asks for it.
-pub async fn after_call(
-    ctx: &RequestContext<RoleServer>,
-    session: &SessionLevel,
-    tool: &str,
-    response: &Result<CallToolResponse, McpError>,
-) {
-    let Ok(answer) = response else {
-        return;
-    };
-    let threshold = threshold(ctx.meta.log_level(), session.get());
-    if let Some(message) = call_message(tool, answer, threshold) {
-        // A client that went away can't hear it; the call's answer is what matters.
-        let _ = ctx.peer.notify_logging_message(message).await;
+/// Who hears about one call, and from which level: taken before the call runs.
+pub struct CallListener {
+    peer: Peer<RoleServer>,
+    threshold: Option<LoggingLevel>,
+}
+
+impl CallListener {
+    pub fn of(ctx: &RequestContext<RoleServer>, session: &SessionLevel) -> Self {
+        Self {
+            peer: ctx.peer.clone(),
+            threshold: threshold(ctx.meta.log_level(), session.get()),
+        }
+    }
+
+    /// Tells the client about the finished call when its level asks for it.
+    pub async fn after_call(&self, tool: &str, response: &Result<CallToolResponse, McpError>) {
+        let Ok(answer) = response else {
+            return;
+        };
+        if let Some(message) = call_message(tool, answer, self.threshold) {
+            // A client that went away can't hear it; the call's answer is what matters.
+            let _ = self.peer.notify_logging_message(message).await;
+        }
     }
 }
 

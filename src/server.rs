@@ -227,7 +227,7 @@ impl LeadsServer {
     async fn answer_call(
         &self,
         request: CallToolRequestParams,
-        ctx: &RequestContext<RoleServer>,
+        ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
         let served = &self.served;
         let Some(tool) = served.tool(&request.name) else {
@@ -311,8 +311,9 @@ impl ServerHandler for LeadsServer {
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
         let tool = request.name.clone();
-        let response = self.answer_call(request, &ctx).await;
-        mcp_log::after_call(&ctx, &self.log_level, &tool, &response).await;
+        let listener = mcp_log::CallListener::of(&ctx, &self.log_level);
+        let response = self.answer_call(request, ctx).await;
+        listener.after_call(&tool, &response).await;
         response
     }
 

@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod config;
 pub mod confirm;
 pub mod guard;
+pub mod mcp_log;
 pub mod progress;
 pub mod prompts;
 pub mod rate_limit;

@@ -5,6 +5,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
+#[allow(deprecated)] // logging (SEP-2577): handshake clients still use it; see mcp_log
+use rmcp::model::SetLevelRequestParams;
 use rmcp::model::{
     CacheScope, CallToolRequestParams, CallToolResponse, GetPromptRequestParams, GetPromptResponse,
     GetPromptResult, Implementation, JsonObject, ListPromptsResult, ListResourcesResult,
@@ -14,13 +16,14 @@ use rmcp::model::{
 };
 use rmcp::service::{RequestContext, RoleServer};
 use rmcp::{ErrorData as McpError, ServerHandler};
-use serde_json::Value;
+use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
 use crate::catalog::{Catalog, ResourceManifest, ToolSpec};
 use crate::config::Config;
 use crate::confirm::{Confirmer, Gate};
 use crate::guard::{self, Refusal};
+use crate::mcp_log;
 use crate::progress::McpProgress;
 use crate::prompts::{self, PromptSpec};
 use crate::result;
@@ -203,15 +206,20 @@ impl Served {
     }
 }
 
-/// The handler rmcp serves: a cheap clone of shared state.
+/// The handler rmcp serves: a cheap clone of shared state, one per session.
 #[derive(Clone)]
 pub struct LeadsServer {
     served: Arc<Served>,
+    /// The level this session chose with `logging/setLevel`.
+    log_level: mcp_log::SessionLevel,
 }
 
 impl LeadsServer {
     pub fn new(served: Arc<Served>) -> Self {
-        Self { served }
+        Self {
+            served,
+            log_level: mcp_log::SessionLevel::default(),
+        }
     }
 
     pub fn served(&self) -> &Served {
@@ -219,35 +227,9 @@ impl LeadsServer {
     }
 }
 
-impl ServerHandler for LeadsServer {
-    fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(
-            ServerCapabilities::builder()
-                .enable_tools()
-                .enable_prompts()
-                .enable_resources()
-                .build(),
-        )
-        .with_server_info(
-            Implementation::new("leads-mcp", env!("CARGO_PKG_VERSION"))
-                .with_title("Lead-generation APIs"),
-        )
-        .with_instructions(self.served.instructions.clone())
-    }
-
-    async fn list_tools(
-        &self,
-        _request: Option<PaginatedRequestParams>,
-        _ctx: RequestContext<RoleServer>,
-    ) -> Result<ListToolsResult, McpError> {
-        Ok(self.served.tools_list())
-    }
-
-    fn get_tool(&self, name: &str) -> Option<Tool> {
-        self.served.tool(name).map(|t| t.to_tool())
-    }
-
-    async fn call_tool(
+impl LeadsServer {
+    /// Steps 1-7 of one `tools/call`.
+    async fn answer_call(
         &self,
         request: CallToolRequestParams,
         ctx: RequestContext<RoleServer>,
@@ -299,6 +281,58 @@ impl ServerHandler for LeadsServer {
             .call(&served.upstream, tool, &route, &args, &progress, &ctx.ct)
             .await;
         Ok(result::shape(&vendor.spec, tool, &args, outcome, served.max_result_bytes).into())
+    }
+}
+
+impl ServerHandler for LeadsServer {
+    fn get_info(&self) -> ServerConfig {
+        #[allow(deprecated)] // logging (SEP-2577): handshake clients still use it; see mcp_log
+        let capabilities = ServerCapabilities::builder()
+            .enable_tools()
+            .enable_prompts()
+            .enable_resources()
+            .enable_logging()
+            .build();
+        ServerConfig::new(capabilities)
+            .with_server_info(
+                Implementation::new("leads-mcp", env!("CARGO_PKG_VERSION"))
+                    .with_title("Lead-generation APIs"),
+            )
+            .with_instructions(self.served.instructions.clone())
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _ctx: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, McpError> {
+        Ok(self.served.tools_list())
+    }
+
+    fn get_tool(&self, name: &str) -> Option<Tool> {
+        self.served.tool(name).map(|t| t.to_tool())
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, McpError> {
+        let tool = request.name.clone();
+        let listener = mcp_log::CallListener::of(&ctx, &self.log_level);
+        let response = self.answer_call(request, ctx).await;
+        listener.after_call(&tool, &response).await;
+        response
+    }
+
+    #[allow(deprecated)] // logging (SEP-2577): handshake clients still use it
+    async fn set_level(
+        &self,
+        request: SetLevelRequestParams,
+        _ctx: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        self.log_level.set_from(request);
+        Ok(())
     }
 
     async fn list_prompts(
@@ -392,13 +426,13 @@ impl ServerHandler for LeadsServer {
         let Some(resource) = served.resources.iter().find(|r| r.uri == request.uri) else {
             return Err(McpError::resource_not_found(
                 format!("no resource {}", request.uri),
-                None,
+                Some(json!({ "uri": request.uri })),
             ));
         };
         let Some(tool) = served.tool(&resource.tool) else {
             return Err(McpError::resource_not_found(
                 format!("no resource {}", request.uri),
-                None,
+                Some(json!({ "uri": request.uri })),
             ));
         };
         let vendor = served.vendor_of(tool)?;

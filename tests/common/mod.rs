@@ -2,6 +2,8 @@
 //! stdio, Streamable HTTP or legacy SSE, against the in-process sandbox,
 //! which records every upstream request. Loopback only.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+// MCP logging is deprecated by SEP-2577; handshake clients still use it.
+#![allow(deprecated)]
 
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
@@ -10,7 +12,8 @@ use std::time::Duration;
 use leads_mcp::sandbox::{Recorded, Sandbox};
 use rmcp::model::{
     CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig, ElicitRequestParams,
-    ElicitResult, ElicitationAction, Implementation, ProgressNotificationParam, ProtocolVersion,
+    ElicitResult, ElicitationAction, Implementation, LoggingMessageNotificationParam,
+    ProgressNotificationParam, ProtocolVersion,
 };
 use rmcp::service::{
     ClientLifecycleMode, ClientServiceExt, NotificationContext, RequestContext, RunningService,
@@ -41,6 +44,8 @@ pub struct TestClient {
     /// Every confirmation message the human was shown.
     pub asked: Arc<Mutex<Vec<String>>>,
     pub progress: Arc<Mutex<Vec<ProgressNotificationParam>>>,
+    /// Every `notifications/message` the server sent.
+    pub logs: Arc<Mutex<Vec<LoggingMessageNotificationParam>>>,
 }
 
 impl TestClient {
@@ -49,6 +54,7 @@ impl TestClient {
             human,
             asked: Arc::default(),
             progress: Arc::default(),
+            logs: Arc::default(),
         }
     }
 
@@ -90,6 +96,14 @@ impl ClientHandler for TestClient {
         _ctx: NotificationContext<RoleClient>,
     ) {
         self.progress.lock().unwrap().push(params);
+    }
+
+    async fn on_logging_message(
+        &self,
+        params: LoggingMessageNotificationParam,
+        _ctx: NotificationContext<RoleClient>,
+    ) {
+        self.logs.lock().unwrap().push(params);
     }
 }
 

@@ -90,6 +90,24 @@ impl BearerKey {
     }
 }
 
+/// A vendor whose only credential is one Bearer key needs no adapter of its own.
+impl super::Adapter for BearerKey {
+    fn has_credentials(&self) -> bool {
+        self.is_set()
+    }
+
+    fn credential_env(&self) -> String {
+        self.env.to_string()
+    }
+
+    fn authorize<'a>(
+        &'a self,
+        _ctx: super::AuthContext<'a>,
+    ) -> futures::future::BoxFuture<'a, Result<HeaderMap, Refusal>> {
+        Box::pin(std::future::ready(self.headers()))
+    }
+}
+
 /// A token a login returned, with when it stops working.
 pub struct Token {
     pub access: SecretString,

@@ -31,6 +31,7 @@ pub const ENTRY: VendorEntry = VendorEntry {
     manifest: include_str!("../../tools/leadgenius.toml"),
     env_prefix: "LEADGENIUS_",
     adapter: |env| Box::new(LeadGenius::from_env(env)),
+    preflight: Some(preflight),
 };
 
 pub const EMAIL_ENV: &str = "LEADGENIUS_EMAIL";
@@ -265,7 +266,7 @@ impl Adapter for LeadGenius {
         })
     }
 
-    fn unauthorized_for<'a>(&'a self, tool: &'a ToolSpec) -> BoxFuture<'a, bool> {
+    fn unauthorized<'a>(&'a self, tool: &'a ToolSpec) -> BoxFuture<'a, bool> {
         Box::pin(async move {
             match (&self.login, self.mode_for(tool)) {
                 (Some(login), Some(Mode::Login)) => {
@@ -276,19 +277,16 @@ impl Adapter for LeadGenius {
             }
         })
     }
+}
 
-    fn preflight<'a>(
-        &'a self,
-        ctx: &'a PreflightContext<'a>,
-    ) -> BoxFuture<'a, Result<Preflight, Refusal>> {
-        Box::pin(async move {
-            match ctx.tool.name.as_str() {
-                PURGE_CLIENT => purge_details(ctx).await,
-                DELETE_LEAD_BATCH => Ok(batch_delete_details(ctx)),
-                _ => Ok(Preflight::default()),
-            }
-        })
-    }
+fn preflight<'a>(ctx: &'a PreflightContext<'a>) -> BoxFuture<'a, Result<Preflight, Refusal>> {
+    Box::pin(async move {
+        match ctx.tool.name.as_str() {
+            PURGE_CLIENT => purge_details(ctx).await,
+            DELETE_LEAD_BATCH => Ok(batch_delete_details(ctx)),
+            _ => Ok(Preflight::default()),
+        }
+    })
 }
 
 /// What a purge deletes: the client (read by its record id) and its leads

@@ -37,6 +37,7 @@ pub const ENTRY: VendorEntry = VendorEntry {
     manifest: include_str!("../../tools/leadmetrics.toml"),
     env_prefix: "LEADMETRICS_",
     adapter: |env| Box::new(Leadmetrics::from_env(env)),
+    preflight: Some(preflight),
 };
 
 pub const TOKEN_ENV: &str = "LEADMETRICS_ACCESS_TOKEN";
@@ -219,7 +220,7 @@ impl Adapter for Leadmetrics {
         })
     }
 
-    fn unauthorized(&self) -> BoxFuture<'_, bool> {
+    fn unauthorized<'a>(&'a self, _tool: &'a crate::catalog::ToolSpec) -> BoxFuture<'a, bool> {
         Box::pin(async move {
             match self.credentials {
                 Credentials::Login { .. } => {
@@ -248,42 +249,39 @@ impl Adapter for Leadmetrics {
     fn session_ended(&self) -> BoxFuture<'_, ()> {
         Box::pin(async move { self.session.clear().await })
     }
+}
 
-    /// Impersonation: the human is shown which tenant it is, by name.
-    fn preflight<'a>(
-        &'a self,
-        ctx: &'a PreflightContext<'a>,
-    ) -> BoxFuture<'a, Result<Preflight, Refusal>> {
-        Box::pin(async move {
-            if ctx.tool.confirm != Some(ConfirmKind::Impersonate) {
-                return Ok(Preflight::default());
-            }
-            let id = ctx.args.get("id").and_then(Value::as_str).unwrap_or("");
-            let name = match ctx
-                .read("leadmetrics_list_tenants", json!({"limit": 100}))
-                .await
-            {
-                Outcome::Ok(tenants) => tenants
-                    .body
-                    .get("data")
-                    .and_then(Value::as_array)
-                    .and_then(|all| {
-                        all.iter()
-                            .find(|t| t.get("id").and_then(Value::as_str) == Some(id))
-                    })
-                    .and_then(|t| t.get("name").and_then(Value::as_str))
-                    .map(|name| name.chars().take(120).collect::<String>()),
-                _ => None,
-            };
-            let line = match name {
-                Some(name) => format!("Tenant: {name} ({id})"),
-                None => format!("Tenant {id}: its name could not be looked up."),
-            };
-            Ok(Preflight {
-                details: vec![line],
-            })
+/// Impersonation: the human is shown which tenant it is, by name.
+fn preflight<'a>(ctx: &'a PreflightContext<'a>) -> BoxFuture<'a, Result<Preflight, Refusal>> {
+    Box::pin(async move {
+        if ctx.tool.confirm != Some(ConfirmKind::Impersonate) {
+            return Ok(Preflight::default());
+        }
+        let id = ctx.args.get("id").and_then(Value::as_str).unwrap_or("");
+        let name = match ctx
+            .read("leadmetrics_list_tenants", json!({"limit": 100}))
+            .await
+        {
+            Outcome::Ok(tenants) => tenants
+                .body
+                .get("data")
+                .and_then(Value::as_array)
+                .and_then(|all| {
+                    all.iter()
+                        .find(|t| t.get("id").and_then(Value::as_str) == Some(id))
+                })
+                .and_then(|t| t.get("name").and_then(Value::as_str))
+                .map(|name| name.chars().take(120).collect::<String>()),
+            _ => None,
+        };
+        let line = match name {
+            Some(name) => format!("Tenant: {name} ({id})"),
+            None => format!("Tenant {id}: its name could not be looked up."),
+        };
+        Ok(Preflight {
+            details: vec![line],
         })
-    }
+    })
 }
 
 #[cfg(test)]

@@ -4,19 +4,18 @@
 //! (routes, identifier rules, error hints, `credits_used`) is the manifest's.
 
 use futures::future::BoxFuture;
-use http::HeaderMap;
 use serde_json::{Value, json};
 
 use super::auth::BearerKey;
-use super::{Adapter, AuthContext, Outcome, Preflight, PreflightContext, VendorEntry};
-use crate::config::VendorEnv;
+use super::{Outcome, Preflight, PreflightContext, VendorEntry};
 use crate::guard::Refusal;
 
 pub const ENTRY: VendorEntry = VendorEntry {
     name: "leadspro",
     manifest: include_str!("../../tools/leadspro.toml"),
     env_prefix: "LEADSPRO_",
-    adapter: |env| Box::new(LeadsPro::from_env(env)),
+    adapter: |env| Box::new(BearerKey::from_env("Leads Pro", KEY_ENV, env)),
+    preflight: Some(preflight),
 };
 
 pub const KEY_ENV: &str = "LEADSPRO_API_KEY";
@@ -45,18 +44,6 @@ const USED: &[&str] = &[
     "/monthly_credits/used",
     "/usage/credits/used",
 ];
-
-pub struct LeadsPro {
-    key: BearerKey,
-}
-
-impl LeadsPro {
-    pub fn from_env(env: &VendorEnv) -> Self {
-        Self {
-            key: BearerKey::from_env("Leads Pro", KEY_ENV, env),
-        }
-    }
-}
 
 /// The month's credits as a usage answer gives them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,53 +88,36 @@ fn over_budget(items: u64, credits: Credits, request_id: &str) -> Refusal {
     )
 }
 
-impl Adapter for LeadsPro {
-    fn has_credentials(&self) -> bool {
-        self.key.is_set()
-    }
-
-    fn credential_env(&self) -> String {
-        KEY_ENV.to_string()
-    }
-
-    fn authorize<'a>(&'a self, _ctx: AuthContext<'a>) -> BoxFuture<'a, Result<HeaderMap, Refusal>> {
-        Box::pin(async move { self.key.headers() })
-    }
-
-    /// A batch may not ask for more lookups than the month's credits allow.
-    /// When usage can't be read (an error, or a body without credit
-    /// numbers), the batch goes ahead and Leads Pro's own quota applies.
-    fn preflight<'a>(
-        &'a self,
-        ctx: &'a PreflightContext<'a>,
-    ) -> BoxFuture<'a, Result<Preflight, Refusal>> {
-        Box::pin(async move {
-            if ctx.tool.name != BATCH_TOOL {
-                return Ok(Preflight::default());
-            }
-            let items = ctx
-                .args
-                .get("items")
-                .and_then(Value::as_array)
-                .map_or(0, |a| a.len() as u64);
-            match ctx.read(USAGE_TOOL, json!({})).await {
-                Outcome::Ok(usage) => match credits(&usage.body) {
-                    Some(c) if items > c.remaining => Err(over_budget(items, c, &usage.request_id)),
-                    Some(_) => Ok(Preflight::default()),
-                    None => {
-                        tracing::warn!(
-                            "{USAGE_TOOL} gave no credit numbers; sending the batch unchecked"
-                        );
-                        Ok(Preflight::default())
-                    }
-                },
-                _ => {
-                    tracing::warn!("{USAGE_TOOL} could not be read; sending the batch unchecked");
+/// A batch may not ask for more lookups than the month's credits allow.
+/// When usage can't be read (an error, or a body without credit
+/// numbers), the batch goes ahead and Leads Pro's own quota applies.
+fn preflight<'a>(ctx: &'a PreflightContext<'a>) -> BoxFuture<'a, Result<Preflight, Refusal>> {
+    Box::pin(async move {
+        if ctx.tool.name != BATCH_TOOL {
+            return Ok(Preflight::default());
+        }
+        let items = ctx
+            .args
+            .get("items")
+            .and_then(Value::as_array)
+            .map_or(0, |a| a.len() as u64);
+        match ctx.read(USAGE_TOOL, json!({})).await {
+            Outcome::Ok(usage) => match credits(&usage.body) {
+                Some(c) if items > c.remaining => Err(over_budget(items, c, &usage.request_id)),
+                Some(_) => Ok(Preflight::default()),
+                None => {
+                    tracing::warn!(
+                        "{USAGE_TOOL} gave no credit numbers; sending the batch unchecked"
+                    );
                     Ok(Preflight::default())
                 }
+            },
+            _ => {
+                tracing::warn!("{USAGE_TOOL} could not be read; sending the batch unchecked");
+                Ok(Preflight::default())
             }
-        })
-    }
+        }
+    })
 }
 
 #[cfg(test)]

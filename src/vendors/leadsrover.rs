@@ -13,19 +13,18 @@
 //! `tools/leadsrover.toml` and the shared mechanism.
 
 use futures::future::BoxFuture;
-use http::HeaderMap;
 use serde_json::{Value, json};
 
 use super::auth::BearerKey;
-use super::{Adapter, AuthContext, Outcome, Preflight, PreflightContext, VendorEntry};
-use crate::config::VendorEnv;
+use super::{Outcome, Preflight, PreflightContext, VendorEntry};
 use crate::guard::{self, Refusal};
 
 pub const ENTRY: VendorEntry = VendorEntry {
     name: "leadsrover",
     manifest: include_str!("../../tools/leadsrover.toml"),
     env_prefix: "LEADSROVER_",
-    adapter: |env| Box::new(LeadsRover::from_env(env)),
+    adapter: |env| Box::new(BearerKey::from_env("LeadsRover", KEY_ENV, env)),
+    preflight: Some(preflight),
 };
 
 pub const KEY_ENV: &str = "LEADSROVER_API_KEY";
@@ -33,46 +32,17 @@ pub const KEY_ENV: &str = "LEADSROVER_API_KEY";
 /// Longest quote of third-party text in a confirmation line.
 const MAX_QUOTE: usize = 400;
 
-pub struct LeadsRover {
-    key: BearerKey,
-}
-
-impl LeadsRover {
-    pub fn from_env(env: &VendorEnv) -> Self {
-        Self {
-            key: BearerKey::from_env("LeadsRover", KEY_ENV, env),
-        }
-    }
-}
-
-impl Adapter for LeadsRover {
-    fn has_credentials(&self) -> bool {
-        self.key.is_set()
-    }
-
-    fn credential_env(&self) -> String {
-        KEY_ENV.to_string()
-    }
-
-    fn authorize<'a>(&'a self, _ctx: AuthContext<'a>) -> BoxFuture<'a, Result<HeaderMap, Refusal>> {
-        Box::pin(async move { self.key.headers() })
-    }
-
-    fn preflight<'a>(
-        &'a self,
-        ctx: &'a PreflightContext<'a>,
-    ) -> BoxFuture<'a, Result<Preflight, Refusal>> {
-        Box::pin(async move {
-            match ctx.tool.name.as_str() {
-                "leadsrover_queue_draft" => draft_rules(ctx).await,
-                "leadsrover_reply_conversation" => reply_rules(ctx).await,
-                "leadsrover_update_lead" if ctx.args.get("status") == Some(&json!("contacted")) => {
-                    contacted_rules(ctx).await
-                }
-                _ => Ok(Preflight::default()),
+fn preflight<'a>(ctx: &'a PreflightContext<'a>) -> BoxFuture<'a, Result<Preflight, Refusal>> {
+    Box::pin(async move {
+        match ctx.tool.name.as_str() {
+            "leadsrover_queue_draft" => draft_rules(ctx).await,
+            "leadsrover_reply_conversation" => reply_rules(ctx).await,
+            "leadsrover_update_lead" if ctx.args.get("status") == Some(&json!("contacted")) => {
+                contacted_rules(ctx).await
             }
-        })
-    }
+            _ => Ok(Preflight::default()),
+        }
+    })
 }
 
 /// The `data` of a read another rule depends on; any failure stops the call.

@@ -35,14 +35,23 @@ use crate::upstream::{Outgoing, REQUEST_ID_HEADER, Upstream, UpstreamError, new_
 
 pub use envelope::{Failure, Outcome, Success};
 
-/// One vendor the binary knows: where its manifest is and how to build its adapter.
+/// One vendor the binary knows: where its manifest is, how to build its
+/// adapter, and the vendor's own rules, if it has any.
 pub struct VendorEntry {
     pub name: &'static str,
     pub manifest: &'static str,
     /// Every environment variable of the vendor starts with this.
     pub env_prefix: &'static str,
     pub adapter: fn(&VendorEnv) -> Box<dyn Adapter>,
+    /// The vendor's documented rules about a call that a schema can't
+    /// express, checked before anyone is asked to confirm it or it is sent.
+    /// They may read other documented routes through `ctx.read`.
+    pub preflight: Option<PreflightRules>,
 }
+
+/// See [`VendorEntry::preflight`].
+pub type PreflightRules =
+    for<'a> fn(&'a PreflightContext<'a>) -> BoxFuture<'a, Result<Preflight, Refusal>>;
 
 /// The vendors, in the order they are listed and served.
 pub static REGISTRY: &[VendorEntry] = &[
@@ -73,18 +82,12 @@ pub trait Adapter: Send + Sync {
     /// Headers that authenticate one request to `ctx.tool`, or why it can't be sent.
     fn authorize<'a>(&'a self, ctx: AuthContext<'a>) -> BoxFuture<'a, Result<HeaderMap, Refusal>>;
 
-    /// After a 401: forget cached tokens. `true` when one retry with fresh
-    /// credentials can help (a login session), `false` for a static key.
-    fn unauthorized(&self) -> BoxFuture<'_, bool> {
-        Box::pin(async { false })
-    }
-
-    /// After a 401 to `tool`: like [`Adapter::unauthorized`], for adapters
-    /// whose credentials differ per tool (only the login session that
-    /// authenticated `tool` is worth renewing).
-    fn unauthorized_for<'a>(&'a self, tool: &'a ToolSpec) -> BoxFuture<'a, bool> {
+    /// After a 401 to `tool`: forget the cached token that authenticated
+    /// it. `true` when one retry with fresh credentials can help (a login
+    /// session), `false` for a static key.
+    fn unauthorized<'a>(&'a self, tool: &'a ToolSpec) -> BoxFuture<'a, bool> {
         let _ = tool;
-        self.unauthorized()
+        Box::pin(async { false })
     }
 
     /// Whether the configured credentials are of a kind `tool` accepts
@@ -106,17 +109,6 @@ pub trait Adapter: Send + Sync {
     /// tokens, so the next call starts a new session.
     fn session_ended(&self) -> BoxFuture<'_, ()> {
         Box::pin(async {})
-    }
-
-    /// The vendor's documented rules about a call that a schema can't
-    /// express, checked before anyone is asked to confirm it or it is sent.
-    /// They may read other documented routes through `ctx.read`.
-    fn preflight<'a>(
-        &'a self,
-        ctx: &'a PreflightContext<'a>,
-    ) -> BoxFuture<'a, Result<Preflight, Refusal>> {
-        let _ = ctx;
-        Box::pin(async { Ok(Preflight::default()) })
     }
 }
 
@@ -182,6 +174,7 @@ pub struct VendorRuntime {
     pub spec: Arc<VendorSpec>,
     pub base_url: Result<Url, String>,
     adapter: Box<dyn Adapter>,
+    preflight: Option<PreflightRules>,
     /// The manifest's rate limits for the one configured key.
     limiter: RateLimiter,
 }
@@ -205,6 +198,7 @@ impl VendorRuntime {
             spec,
             base_url,
             adapter,
+            preflight: entry.preflight,
         })
     }
 
@@ -272,7 +266,10 @@ impl VendorRuntime {
             upstream,
             lookup,
         };
-        self.adapter.preflight(&ctx).await
+        match self.preflight {
+            Some(rules) => rules(&ctx).await,
+            None => Ok(Preflight::default()),
+        }
     }
 
     /// Steps 4-6 of any tool: a stream tool reads its event stream within
@@ -398,7 +395,7 @@ impl VendorRuntime {
             // A rejected session token is renewed once; a static key is not retried.
             if incoming.status == http::StatusCode::UNAUTHORIZED
                 && !renewed
-                && self.adapter.unauthorized_for(tool).await
+                && self.adapter.unauthorized(tool).await
             {
                 renewed = true;
                 continue;
@@ -460,7 +457,7 @@ impl VendorRuntime {
             let status = response.status();
             if status == http::StatusCode::UNAUTHORIZED
                 && !renewed
-                && self.adapter.unauthorized_for(tool).await
+                && self.adapter.unauthorized(tool).await
             {
                 renewed = true;
                 continue;

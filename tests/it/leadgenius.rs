@@ -5,11 +5,9 @@
 //! batch-delete confirmations; the `success:false` error envelope.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
 use std::collections::BTreeSet;
 
-use common::*;
+use crate::common::*;
 use leads_mcp::sandbox::leadgenius::{
     ACCESS_TOKEN, API_KEY, CLIENT_A, CLIENT_A_ID, CLIENT_A_LEADS, CLIENT_B, CLIENT_B_ID,
     CLIENT_B_LEADS, COMPANY_ID, EMAIL, EXPIRED_TOKEN, PASSWORD, SHORT_LIVED_EMAIL, TOKEN_PREFIX,

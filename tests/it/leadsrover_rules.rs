@@ -4,12 +4,9 @@
 //! with its hints, the AI quota, and the rate limits.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-mod rover;
-
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use leads_mcp::sandbox::leadsrover::{QUOTA_SPENT_KEY, READ_KEY};
 use serde_json::{Value, json};
 
@@ -21,7 +18,7 @@ fn error_of(r: &rmcp::model::CallToolResult) -> Value {
 #[tokio::test]
 async fn documented_argument_rules_are_refused_before_sending() {
     let up = Upstream::start().await;
-    let (client, handler) = rover::stdio_client(&up, Human::Accepts, Era::Handshake).await;
+    let (client, handler) = crate::rover::stdio_client(&up, Human::Accepts, Era::Handshake).await;
     let past = "2020-01-01T00:00:00Z";
     let refused = [
         (
@@ -179,7 +176,7 @@ async fn documented_argument_rules_are_refused_before_sending() {
     assert!(!is_error(&r), "{}", text(&r));
     let reqs = up.requests();
     assert_eq!(
-        rover::lines(&reqs),
+        crate::rover::lines(&reqs),
         [
             "PATCH /api/v1/conversations/90",
             "PATCH /api/v1/conversations/90",
@@ -193,7 +190,7 @@ async fn documented_argument_rules_are_refused_before_sending() {
 #[tokio::test]
 async fn a_lead_with_an_approved_draft_is_never_marked_contacted() {
     let up = Upstream::start().await;
-    let (client, _) = rover::stdio_client(&up, Human::Accepts, Era::Handshake).await;
+    let (client, _) = crate::rover::stdio_client(&up, Human::Accepts, Era::Handshake).await;
     // Lead 1207 has draft 568, approved, not yet sent by the extension.
     let r = call(
         &client,
@@ -210,7 +207,7 @@ async fn a_lead_with_an_approved_draft_is_never_marked_contacted() {
     );
     assert!(t.contains("leadsrover_list_drafts"), "{t}");
     assert_eq!(
-        rover::lines(&up.requests()),
+        crate::rover::lines(&up.requests()),
         ["GET /api/v1/drafts?limit=100&leadId=1207&status=approved"]
     );
     // The draft is untouched.
@@ -225,14 +222,17 @@ async fn a_lead_with_an_approved_draft_is_never_marked_contacted() {
     )
     .await;
     assert!(!is_error(&r), "{}", text(&r));
-    assert_eq!(rover::lines(&up.requests()), ["PATCH /api/v1/leads/1207"]);
+    assert_eq!(
+        crate::rover::lines(&up.requests()),
+        ["PATCH /api/v1/leads/1207"]
+    );
     client.cancel().await.unwrap();
 }
 
 #[tokio::test]
 async fn one_draft_per_lead_and_none_for_a_contacted_lead() {
     let up = Upstream::start().await;
-    let (client, handler) = rover::stdio_client(&up, Human::Accepts, Era::Handshake).await;
+    let (client, handler) = crate::rover::stdio_client(&up, Human::Accepts, Era::Handshake).await;
     let draft = |id: u64| json!({"id": id, "content": "Hello from the test."});
 
     let r = call(&client, "leadsrover_queue_draft", draft(1207)).await;
@@ -243,7 +243,7 @@ async fn one_draft_per_lead_and_none_for_a_contacted_lead() {
         text(&r)
     );
     assert_eq!(
-        rover::lines(&up.requests()),
+        crate::rover::lines(&up.requests()),
         [
             "GET /api/v1/leads/1207",
             "GET /api/v1/drafts?limit=100&leadId=1207"
@@ -253,17 +253,20 @@ async fn one_draft_per_lead_and_none_for_a_contacted_lead() {
     let r = call(&client, "leadsrover_queue_draft", draft(1206)).await;
     assert_eq!(error_of(&r)["code"], "lead_already_contacted");
     assert!(text(&r).contains("already contacted"), "{}", text(&r));
-    assert_eq!(rover::lines(&up.requests()), ["GET /api/v1/leads/1206"]);
+    assert_eq!(
+        crate::rover::lines(&up.requests()),
+        ["GET /api/v1/leads/1206"]
+    );
     assert!(handler.asked().is_empty(), "refused before asking");
 
     // A fresh lead: asked once, sent once; a second draft is refused.
     let r = call(&client, "leadsrover_queue_draft", draft(1208)).await;
     assert!(!is_error(&r), "{}", text(&r));
     assert_eq!(handler.asked().len(), 1);
-    assert_eq!(rover::writes(&up.requests()).len(), 1);
+    assert_eq!(crate::rover::writes(&up.requests()).len(), 1);
     let r = call(&client, "leadsrover_queue_draft", draft(1208)).await;
     assert_eq!(error_of(&r)["code"], "draft_exists");
-    assert!(rover::writes(&up.requests()).is_empty());
+    assert!(crate::rover::writes(&up.requests()).is_empty());
     assert_eq!(handler.asked().len(), 1);
 
     // The author doesn't take DMs: only LeadsRover knows; its 409 is explained.
@@ -311,7 +314,7 @@ async fn wait_for(
 #[tokio::test]
 async fn the_draft_lifecycle_marks_the_lead_contacted() {
     let up = Upstream::start().await;
-    let (client, _) = rover::stdio_client(&up, Human::Accepts, Era::Handshake).await;
+    let (client, _) = crate::rover::stdio_client(&up, Human::Accepts, Era::Handshake).await;
     let queue = |id: u64, content: &str| {
         call(
             &client,
@@ -365,7 +368,7 @@ async fn the_draft_lifecycle_marks_the_lead_contacted() {
 #[tokio::test]
 async fn replies_need_a_ready_thread_without_a_queued_reply() {
     let up = Upstream::start().await;
-    let (client, handler) = rover::stdio_client(&up, Human::Accepts, Era::Handshake).await;
+    let (client, handler) = crate::rover::stdio_client(&up, Human::Accepts, Era::Handshake).await;
     let r = call(
         &client,
         "leadsrover_reply_conversation",
@@ -374,7 +377,7 @@ async fn replies_need_a_ready_thread_without_a_queued_reply() {
     .await;
     assert_eq!(error_of(&r)["code"], "conversation_not_sendable");
     assert_eq!(
-        rover::lines(&up.requests()),
+        crate::rover::lines(&up.requests()),
         ["GET /api/v1/conversations/93"]
     );
 
@@ -399,7 +402,7 @@ async fn replies_need_a_ready_thread_without_a_queued_reply() {
         text(&r)
     );
     assert!(text(&r).contains("cancelQueuedReply"), "{}", text(&r));
-    assert!(rover::writes(&up.requests()).is_empty());
+    assert!(crate::rover::writes(&up.requests()).is_empty());
     assert_eq!(handler.asked().len(), 1, "refused before asking");
 
     // Cancel the queued reply, then the new one can go.
@@ -428,7 +431,7 @@ async fn replies_need_a_ready_thread_without_a_queued_reply() {
 #[tokio::test]
 async fn errors_carry_code_message_doc_url_and_what_to_do() {
     let up = Upstream::start().await;
-    let (client, _) = rover::stdio_client(&up, Human::Accepts, Era::Handshake).await;
+    let (client, _) = crate::rover::stdio_client(&up, Human::Accepts, Era::Handshake).await;
     let r = call(&client, "leadsrover_get_lead", json!({"id": 9999})).await;
     let e = error_of(&r);
     assert_eq!(e["status"], 404);
@@ -457,7 +460,8 @@ async fn errors_carry_code_message_doc_url_and_what_to_do() {
     client.cancel().await.unwrap();
 
     // A read-only key: writes are 403 FORBIDDEN, with the scope named.
-    let (client, _) = rover::stdio_keyed(&up, READ_KEY, &[], Human::Accepts, Era::Handshake).await;
+    let (client, _) =
+        crate::rover::stdio_keyed(&up, READ_KEY, &[], Human::Accepts, Era::Handshake).await;
     let r = call(
         &client,
         "leadsrover_clear_lead_feedback",
@@ -475,7 +479,8 @@ async fn errors_carry_code_message_doc_url_and_what_to_do() {
 
     // A wrong key: 401 names the variable, never the key.
     let (client, _) =
-        rover::stdio_keyed(&up, "lr_sk_not_a_key", &[], Human::Accepts, Era::Handshake).await;
+        crate::rover::stdio_keyed(&up, "lr_sk_not_a_key", &[], Human::Accepts, Era::Handshake)
+            .await;
     let r = call(&client, "leadsrover_get_me", json!({})).await;
     let e = error_of(&r);
     assert_eq!(e["code"], "UNAUTHORIZED");
@@ -487,7 +492,7 @@ async fn errors_carry_code_message_doc_url_and_what_to_do() {
 #[tokio::test]
 async fn generate_dm_spends_quota_and_an_empty_quota_is_explained() {
     let up = Upstream::start().await;
-    let (client, _) = rover::stdio_client(&up, Human::Accepts, Era::Handshake).await;
+    let (client, _) = crate::rover::stdio_client(&up, Human::Accepts, Era::Handshake).await;
     let tools = client.list_all_tools().await.unwrap();
     let generate = tools
         .iter()
@@ -503,7 +508,7 @@ async fn generate_dm_spends_quota_and_an_empty_quota_is_explained() {
     client.cancel().await.unwrap();
 
     let (client, _) =
-        rover::stdio_keyed(&up, QUOTA_SPENT_KEY, &[], Human::Accepts, Era::Handshake).await;
+        crate::rover::stdio_keyed(&up, QUOTA_SPENT_KEY, &[], Human::Accepts, Era::Handshake).await;
     let r = call(&client, "leadsrover_generate_dm", json!({"id": 1202})).await;
     let e = error_of(&r);
     assert_eq!(
@@ -519,14 +524,14 @@ async fn generate_dm_spends_quota_and_an_empty_quota_is_explained() {
         !next.contains("scope"),
         "a quota is not a scope problem: {next}"
     );
-    assert_eq!(rover::writes(&up.requests()).len(), 1);
+    assert_eq!(crate::rover::writes(&up.requests()).len(), 1);
     client.cancel().await.unwrap();
 }
 
 #[tokio::test]
 async fn the_write_limit_waits_or_refuses_and_never_oversends() {
     let up = Upstream::start().await;
-    let (client, _) = rover::stdio_client(&up, Human::Accepts, Era::Handshake).await;
+    let (client, _) = crate::rover::stdio_client(&up, Human::Accepts, Era::Handshake).await;
     // The documented 60 writes a minute go through at once...
     for _ in 0..60 {
         let r = call(
@@ -575,9 +580,9 @@ async fn the_write_limit_waits_or_refuses_and_never_oversends() {
 #[tokio::test]
 async fn a_429_read_is_retried_after_retry_after() {
     let up = Upstream::start().await;
-    let (client, _) = rover::stdio_client(&up, Human::Accepts, Era::Handshake).await;
+    let (client, _) = crate::rover::stdio_client(&up, Human::Accepts, Era::Handshake).await;
     up.sandbox
-        .inject(rover::rate_limited_once("GET", "/api/v1/leads", 1));
+        .inject(crate::rover::rate_limited_once("GET", "/api/v1/leads", 1));
     let started = Instant::now();
     let r = call(&client, "leadsrover_list_leads", json!({"limit": 5})).await;
     assert!(!is_error(&r), "{}", text(&r));
@@ -598,8 +603,8 @@ async fn a_429_read_is_retried_after_retry_after() {
 #[tokio::test]
 async fn a_429_write_is_reported_with_the_wait_and_never_sent_twice() {
     let up = Upstream::start().await;
-    let (client, handler) = rover::stdio_client(&up, Human::Accepts, Era::Handshake).await;
-    up.sandbox.inject(rover::rate_limited_once(
+    let (client, handler) = crate::rover::stdio_client(&up, Human::Accepts, Era::Handshake).await;
+    up.sandbox.inject(crate::rover::rate_limited_once(
         "POST",
         "/api/v1/conversations/92/reply",
         45,
@@ -619,7 +624,12 @@ async fn a_429_write_is_reported_with_the_wait_and_never_sent_twice() {
     assert!(text(&r).contains("Wait 45 seconds"), "{}", text(&r));
     assert!(text(&r).contains("not sent again"), "{}", text(&r));
     let reqs = up.requests();
-    assert_eq!(rover::writes(&reqs).len(), 1, "{:?}", rover::lines(&reqs));
+    assert_eq!(
+        crate::rover::writes(&reqs).len(),
+        1,
+        "{:?}",
+        crate::rover::lines(&reqs)
+    );
     assert_eq!(handler.asked().len(), 1);
     // Retry-After holds the key's writes: the next one is refused here,
     // with the wait, instead of being sent into the limit.

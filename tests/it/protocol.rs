@@ -5,11 +5,9 @@
 // MCP logging is deprecated by SEP-2577; handshake clients still use it.
 #![allow(deprecated)]
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use rmcp::ServiceError;
 use rmcp::model::{
     CallToolRequestParams, LoggingLevel, LoggingMessageNotificationParam,

@@ -2,11 +2,9 @@
 //! checks, the bearer token, /health, and stdio's prompt exit.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use leads_mcp::sandbox::leadpanther::CLIENT_A;
 use serde_json::{Value, json};
 

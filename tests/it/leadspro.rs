@@ -3,9 +3,7 @@
 //! and what the client sees; then each error and credit case of the issue.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use leads_mcp::sandbox::leadspro::{GROWTH_KEY, LOW_KEY, SPENT_KEY, STARTER_KEY, THROTTLED_KEY};
 use leads_mcp::sandbox::{Fault, Recorded};
 use rmcp::model::{GetPromptRequestParams, ReadResourceRequestParams, ResourceContents};

@@ -2,9 +2,7 @@
 //! recording sandbox; each test fails if its guardrail is removed.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use leads_mcp::sandbox::Fault;
 use leads_mcp::sandbox::leadpanther::{CLIENT_A, CLIENT_C, READ_KEY};
 use rmcp::model::CallToolRequestParams;

@@ -8,13 +8,10 @@
 //! against what the sandbox received and what the human was shown.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-mod rover;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use leads_mcp::sandbox::leadsrover::{ANSWER_DELAY, SEND_DELAY};
 use rmcp::model::GetPromptRequestParams;
 use serde_json::{Value, json};
@@ -314,7 +311,7 @@ async fn run_triage(client: &Client, handler: &TestClient, up: &Upstream) {
         .collect();
     assert_eq!(received, sent);
     for r in reqs.iter().filter(|r| r.method == "POST") {
-        rover::assert_headers(r, true);
+        crate::rover::assert_headers(r, true);
     }
     let asked = handler.asked();
     assert_eq!(asked.len(), sent.len(), "one confirmation per reply");
@@ -370,7 +367,7 @@ async fn run_triage(client: &Client, handler: &TestClient, up: &Upstream) {
 #[tokio::test]
 async fn the_inbox_triage_over_stdio() {
     let up = Upstream::start().await;
-    let (client, handler) = rover::stdio_client(&up, Human::Accepts, Era::Handshake).await;
+    let (client, handler) = crate::rover::stdio_client(&up, Human::Accepts, Era::Handshake).await;
     run_triage(&client, &handler, &up).await;
     client.cancel().await.unwrap();
 }
@@ -379,7 +376,7 @@ async fn the_inbox_triage_over_stdio() {
 async fn the_inbox_triage_over_streamable_http() {
     let up = Upstream::start().await;
     let (_server, client, handler) =
-        rover::http_client_for(&up, Human::Accepts, Era::Handshake).await;
+        crate::rover::http_client_for(&up, Human::Accepts, Era::Handshake).await;
     run_triage(&client, &handler, &up).await;
     client.cancel().await.unwrap();
 }
@@ -387,7 +384,8 @@ async fn the_inbox_triage_over_streamable_http() {
 #[tokio::test]
 async fn the_inbox_triage_from_a_2026_client_over_streamable_http() {
     let up = Upstream::start().await;
-    let (_server, client, handler) = rover::http_client_for(&up, Human::Accepts, Era::Modern).await;
+    let (_server, client, handler) =
+        crate::rover::http_client_for(&up, Human::Accepts, Era::Modern).await;
     run_triage(&client, &handler, &up).await;
     client.cancel().await.unwrap();
 }

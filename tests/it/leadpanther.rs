@@ -3,9 +3,7 @@
 //! and what the client sees.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use leads_mcp::sandbox::Recorded;
 use leads_mcp::sandbox::leadpanther::{CLIENT_A, CLIENT_B, FULL_KEY};
 use serde_json::{Value, json};

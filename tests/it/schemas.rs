@@ -8,10 +8,16 @@ use serde_json::Value;
 #[test]
 fn every_tool_schema_is_snapshotted() {
     let catalog = Catalog::load().unwrap();
-    for tool in &catalog.tools {
-        let served = serde_json::to_value(tool.to_tool()).unwrap();
-        insta::assert_json_snapshot!(tool.name.clone(), served);
-    }
+    // tests/snapshots/schemas__<tool>.snap, one file a tool.
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("../snapshots");
+    settings.set_prepend_module_to_snapshot(false);
+    settings.bind(|| {
+        for tool in &catalog.tools {
+            let served = serde_json::to_value(tool.to_tool()).unwrap();
+            insta::assert_json_snapshot!(format!("schemas__{}", tool.name), served);
+        }
+    });
     // No snapshot outlives its tool.
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots");
     for entry in std::fs::read_dir(dir).unwrap() {

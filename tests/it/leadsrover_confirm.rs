@@ -6,10 +6,7 @@
 //! arguments.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-mod rover;
-
-use common::*;
+use crate::common::*;
 use leads_mcp::sandbox::leadsrover::FULL_KEY;
 use rmcp::model::{CallToolRequestParams, CallToolResponse, CallToolResult, InputResponses};
 use serde_json::{Value, json};
@@ -42,13 +39,13 @@ fn assert_outcome(
     reply: &CallToolResult,
 ) {
     let reqs = up.requests();
-    let writes = rover::writes(&reqs);
+    let writes = crate::rover::writes(&reqs);
     let asked = handler.asked();
     match human {
         Human::Accepts => {
             assert!(!is_error(draft), "{}", text(draft));
             assert!(!is_error(reply), "{}", text(reply));
-            assert_eq!(writes.len(), 2, "{:?}", rover::lines(&reqs));
+            assert_eq!(writes.len(), 2, "{:?}", crate::rover::lines(&reqs));
             assert_eq!(writes[0].path, "/api/v1/leads/1202/draft");
             assert_eq!(
                 writes[0].body,
@@ -56,7 +53,7 @@ fn assert_outcome(
             );
             assert_eq!(writes[1].path, "/api/v1/conversations/88/reply");
             assert_eq!(writes[1].body, Some(json!({"message": REPLY})));
-            rover::assert_headers(writes[0], true);
+            crate::rover::assert_headers(writes[0], true);
             assert_eq!(asked.len(), 2);
             let (d, r) = (&asked[0], &asked[1]);
             for needle in [
@@ -102,7 +99,7 @@ fn assert_outcome(
             assert!(
                 writes.is_empty(),
                 "sent without a yes: {:?}",
-                rover::lines(&reqs)
+                crate::rover::lines(&reqs)
             );
             assert_eq!(asked.len(), 2);
         }
@@ -122,7 +119,7 @@ fn assert_outcome(
             assert!(
                 writes.is_empty(),
                 "sent without a yes: {:?}",
-                rover::lines(&reqs)
+                crate::rover::lines(&reqs)
             );
             assert!(asked.is_empty());
         }
@@ -131,7 +128,7 @@ fn assert_outcome(
 
 async fn over_stdio(human: Human, era: Era) {
     let up = Upstream::start().await;
-    let (client, handler) = rover::stdio_client(&up, human, era).await;
+    let (client, handler) = crate::rover::stdio_client(&up, human, era).await;
     let (draft, reply) = both_sends(&client).await;
     assert_outcome(&up, &handler, human, &draft, &reply);
     client.cancel().await.unwrap();
@@ -139,7 +136,7 @@ async fn over_stdio(human: Human, era: Era) {
 
 async fn over_http(human: Human, era: Era) {
     let up = Upstream::start().await;
-    let (_server, client, handler) = rover::http_client_for(&up, human, era).await;
+    let (_server, client, handler) = crate::rover::http_client_for(&up, human, era).await;
     let (draft, reply) = both_sends(&client).await;
     assert_outcome(&up, &handler, human, &draft, &reply);
     client.cancel().await.unwrap();
@@ -213,7 +210,7 @@ async fn modern_http_cannot_elicit() {
 #[tokio::test]
 async fn the_operator_can_trust_the_clients_own_approval() {
     let up = Upstream::start().await;
-    let (client, handler) = rover::stdio_keyed(
+    let (client, handler) = crate::rover::stdio_keyed(
         &up,
         FULL_KEY,
         &[("LEADS_MCP_CONFIRM", "client")],
@@ -223,7 +220,7 @@ async fn the_operator_can_trust_the_clients_own_approval() {
     .await;
     let (draft, reply) = both_sends(&client).await;
     assert!(!is_error(&draft) && !is_error(&reply), "{}", text(&draft));
-    assert_eq!(rover::writes(&up.requests()).len(), 2);
+    assert_eq!(crate::rover::writes(&up.requests()).len(), 2);
     assert!(handler.asked().is_empty());
     client.cancel().await.unwrap();
 }
@@ -231,7 +228,7 @@ async fn the_operator_can_trust_the_clients_own_approval() {
 #[tokio::test]
 async fn a_model_cannot_confirm_by_itself() {
     let up = Upstream::start().await;
-    let (client, _) = rover::stdio_client(&up, Human::CannotElicit, Era::Handshake).await;
+    let (client, _) = crate::rover::stdio_client(&up, Human::CannotElicit, Era::Handshake).await;
     let r = call(
         &client,
         "leadsrover_reply_conversation",
@@ -278,7 +275,7 @@ fn complete(r: CallToolResponse) -> CallToolResult {
 #[tokio::test]
 async fn a_2026_confirmation_cannot_be_replayed_or_reused() {
     let up = Upstream::start().await;
-    let (client, handler) = rover::stdio_client(&up, Human::Accepts, Era::Modern).await;
+    let (client, handler) = crate::rover::stdio_client(&up, Human::Accepts, Era::Modern).await;
     let tool = "leadsrover_reply_conversation";
     let asked = json!({"id": 88, "message": REPLY});
 
@@ -298,7 +295,7 @@ async fn a_2026_confirmation_cannot_be_replayed_or_reused() {
         message.contains(REPLY) && message.contains("u/example_user_6"),
         "{request}"
     );
-    assert!(rover::writes(&up.requests()).is_empty());
+    assert!(crate::rover::writes(&up.requests()).is_empty());
 
     // The yes, moved to other arguments, another thread or the other send
     // tool: refused, nothing sent.
@@ -330,7 +327,7 @@ async fn a_2026_confirmation_cannot_be_replayed_or_reused() {
         .await,
     );
     assert!(is_error(&r));
-    assert!(rover::writes(&up.requests()).is_empty());
+    assert!(crate::rover::writes(&up.requests()).is_empty());
 
     // The yes for exactly what was shown: sent once.
     let r = complete(
@@ -342,7 +339,7 @@ async fn a_2026_confirmation_cannot_be_replayed_or_reused() {
     );
     assert!(!is_error(&r), "{}", text(&r));
     let reqs = up.requests();
-    let writes = rover::writes(&reqs);
+    let writes = crate::rover::writes(&reqs);
     assert_eq!(writes.len(), 1);
     assert_eq!(writes[0].body, Some(json!({"message": REPLY})));
 
@@ -365,7 +362,7 @@ async fn a_2026_confirmation_cannot_be_replayed_or_reused() {
     assert!(is_error(&r));
     assert!(text(&r).contains("already used"), "{}", text(&r));
     assert!(
-        rover::writes(&up.requests()).is_empty(),
+        crate::rover::writes(&up.requests()).is_empty(),
         "a replayed yes sent again"
     );
     assert!(

@@ -4,12 +4,9 @@
 //! call itself) and what the client sees.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-mod rover;
-
 use std::collections::BTreeSet;
 
-use common::*;
+use crate::common::*;
 use leads_mcp::sandbox::leadsrover::AGENT_GUIDE;
 use rmcp::model::ReadResourceRequestParams;
 use serde_json::{Value, json};
@@ -384,7 +381,7 @@ fn assert_req(actual: &leads_mcp::sandbox::Recorded, expected: &Req, tool: &str)
     assert_eq!(actual.path, expected.path, "{tool}");
     assert_eq!(actual.query.as_deref(), expected.query, "{tool}");
     assert_eq!(actual.body, expected.body, "{tool}");
-    rover::assert_headers(actual, expected.body.is_some());
+    crate::rover::assert_headers(actual, expected.body.is_some());
 }
 
 async fn run_every_tool(client: &Client, handler: &TestClient, up: &Upstream, era: Era) {
@@ -405,7 +402,7 @@ async fn run_every_tool(client: &Client, handler: &TestClient, up: &Upstream, er
             expected.len(),
             "{}: {:#?}",
             case.tool,
-            rover::lines(&reqs)
+            crate::rover::lines(&reqs)
         );
         for (actual, want) in reqs.iter().zip(&expected) {
             assert_req(actual, want, case.tool);
@@ -440,7 +437,7 @@ async fn run_every_tool(client: &Client, handler: &TestClient, up: &Upstream, er
 #[tokio::test]
 async fn every_tool_over_stdio() {
     let up = Upstream::start().await;
-    let (client, handler) = rover::stdio_client(&up, Human::Accepts, Era::Handshake).await;
+    let (client, handler) = crate::rover::stdio_client(&up, Human::Accepts, Era::Handshake).await;
     run_every_tool(&client, &handler, &up, Era::Handshake).await;
     client.cancel().await.unwrap();
 }
@@ -449,7 +446,7 @@ async fn every_tool_over_stdio() {
 async fn every_tool_over_streamable_http() {
     let up = Upstream::start().await;
     let (_server, client, handler) =
-        rover::http_client_for(&up, Human::Accepts, Era::Handshake).await;
+        crate::rover::http_client_for(&up, Human::Accepts, Era::Handshake).await;
     run_every_tool(&client, &handler, &up, Era::Handshake).await;
     client.cancel().await.unwrap();
 }
@@ -457,7 +454,8 @@ async fn every_tool_over_streamable_http() {
 #[tokio::test]
 async fn every_tool_from_a_2026_client_over_streamable_http() {
     let up = Upstream::start().await;
-    let (_server, client, handler) = rover::http_client_for(&up, Human::Accepts, Era::Modern).await;
+    let (_server, client, handler) =
+        crate::rover::http_client_for(&up, Human::Accepts, Era::Modern).await;
     run_every_tool(&client, &handler, &up, Era::Modern).await;
     client.cancel().await.unwrap();
 }
@@ -465,7 +463,7 @@ async fn every_tool_from_a_2026_client_over_streamable_http() {
 #[tokio::test]
 async fn every_tool_from_a_2026_client_over_stdio() {
     let up = Upstream::start().await;
-    let (client, handler) = rover::stdio_client(&up, Human::Accepts, Era::Modern).await;
+    let (client, handler) = crate::rover::stdio_client(&up, Human::Accepts, Era::Modern).await;
     run_every_tool(&client, &handler, &up, Era::Modern).await;
     client.cancel().await.unwrap();
 }
@@ -473,7 +471,7 @@ async fn every_tool_from_a_2026_client_over_stdio() {
 #[tokio::test]
 async fn the_agent_guide_is_a_resource_and_the_prompts_are_served() {
     let up = Upstream::start().await;
-    let (client, _) = rover::stdio_client(&up, Human::CannotElicit, Era::Handshake).await;
+    let (client, _) = crate::rover::stdio_client(&up, Human::CannotElicit, Era::Handshake).await;
     let resources = client.list_all_resources().await.unwrap();
     let guide = resources
         .iter()
@@ -487,7 +485,10 @@ async fn the_agent_guide_is_a_resource_and_the_prompts_are_served() {
     let body = serde_json::to_value(&read.contents[0]).unwrap();
     assert_eq!(body["text"], AGENT_GUIDE);
     assert_eq!(body["mimeType"], "text/markdown");
-    assert_eq!(rover::lines(&up.requests()), ["GET /api/v1/agent-guide"]);
+    assert_eq!(
+        crate::rover::lines(&up.requests()),
+        ["GET /api/v1/agent-guide"]
+    );
     let read = client
         .read_resource(ReadResourceRequestParams::new("leadsrover://openapi"))
         .await

@@ -4,11 +4,9 @@
 //! streams with progress and cancellation, and the missing base URL.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use leads_mcp::guard::WITHHELD;
 use leads_mcp::sandbox::leadmetrics::*;
 use leads_mcp::sandbox::{Fault, Recorded};

@@ -1,0 +1,21 @@
+//! The integration tests, in one binary: the real `leads-mcp` driven through
+//! MCP clients against the recording sandbox. One binary links the
+//! dependencies once, which keeps the release build CI runs short.
+
+mod common;
+mod rover;
+
+mod cli;
+mod guardrails;
+mod leadgenius;
+mod leadmetrics;
+mod leadpanther;
+mod leadspro;
+mod leadsrover;
+mod leadsrover_confirm;
+mod leadsrover_rules;
+mod leadsrover_triage;
+mod protocol;
+mod routes;
+mod schemas;
+mod transports;

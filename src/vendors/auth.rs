@@ -241,6 +241,38 @@ mod tests {
         assert_eq!(logins.load(Ordering::SeqCst), 1);
     }
 
+    /// Polled by hand: while the first caller's login is under way, a
+    /// second caller waits for it (pending) rather than logging in again.
+    #[test]
+    fn a_second_caller_waits_for_the_login_under_way() {
+        use tokio_test::{assert_pending, assert_ready, task};
+        let session = Session::new(Duration::from_secs(60));
+        let (done, answer) = tokio::sync::oneshot::channel::<()>();
+        let answer = std::sync::Mutex::new(Some(answer));
+        let logins = AtomicUsize::new(0);
+        let obtain = |_: Grant| {
+            logins.fetch_add(1, Ordering::SeqCst);
+            let answer = answer.lock().unwrap().take();
+            async move {
+                if let Some(answer) = answer {
+                    let _ = answer.await;
+                }
+                Ok(token("shared", 3600))
+            }
+        };
+        let mut first = task::spawn(session.token(&obtain));
+        let mut second = task::spawn(session.token(&obtain));
+        assert_pending!(first.poll());
+        assert_pending!(second.poll());
+        assert_eq!(logins.load(Ordering::SeqCst), 1);
+        done.send(()).unwrap();
+        assert!(first.is_woken());
+        let a = assert_ready!(first.poll()).unwrap();
+        let b = assert_ready!(second.poll()).unwrap();
+        assert_eq!((a.expose_secret(), b.expose_secret()), ("shared", "shared"));
+        assert_eq!(logins.load(Ordering::SeqCst), 1);
+    }
+
     #[tokio::test]
     async fn renews_before_expiry_with_the_refresh_token() {
         // Lifetime shorter than the margin: every call renews.

@@ -83,6 +83,19 @@ impl Confirmer {
         }
     }
 
+    /// A call that needs a human, from a client that cannot ask one, is
+    /// refused before anything else is done for it (no preflight reads).
+    pub fn unable_to_ask(
+        &self,
+        tool: &ToolSpec,
+        request: &CallToolRequestParams,
+        ctx: &RequestContext<RoleServer>,
+    ) -> Option<Refusal> {
+        let kind = tool.confirm?;
+        (needs_human(self.mode, kind) && request.request_state.is_none() && !can_elicit(ctx))
+            .then(|| cannot_elicit(tool, kind))
+    }
+
     /// Decides whether `route` may be sent for this call.
     pub async fn check(
         &self,
@@ -101,10 +114,7 @@ impl Confirmer {
         }
         let args = request.arguments.clone().unwrap_or_default();
         let message = describe(tool, kind, vendor_title, route, details);
-        let can_elicit = ctx
-            .client_capabilities()
-            .and_then(|c| c.elicitation)
-            .is_some_and(|e| e.form.is_some() || e.url.is_none());
+        let can_elicit = can_elicit(ctx);
         let modern = ctx
             .protocol_version()
             .is_some_and(|v| v.as_str() >= ProtocolVersion::V_2026_07_28.as_str());
@@ -241,6 +251,14 @@ impl Confirmer {
 /// always need a human (impersonation).
 fn needs_human(mode: ConfirmMode, kind: ConfirmKind) -> bool {
     mode == ConfirmMode::Elicit || kind.always_asks_a_human()
+}
+
+/// Whether the client declared form elicitation (for 2026-07-28 clients,
+/// in this request's `_meta`).
+fn can_elicit(ctx: &RequestContext<RoleServer>) -> bool {
+    ctx.client_capabilities()
+        .and_then(|c| c.elicitation)
+        .is_some_and(|e| e.form.is_some() || e.url.is_none())
 }
 
 fn form(message: String) -> ElicitRequestParams {

@@ -251,6 +251,9 @@ impl LeadsServer {
             Ok(route) => route,
             Err(refusal) => return Ok(result::refused(&tool.name, &refusal).into()),
         };
+        if let Some(refusal) = served.confirmer.unable_to_ask(tool, &request, &ctx) {
+            return Ok(result::refused(&tool.name, &refusal).into());
+        }
         // The vendor's own rules, which may need reads, before the human is asked.
         let lookup = |name: &str| served.catalog_tools.get(name).cloned();
         let preflight = match vendor

@@ -1069,6 +1069,34 @@ const SCHEMA_KEYWORDS: &[&str] = &[
     "maxProperties",
 ];
 
+/// Where a sub-schema (`items`, a property) is a bare boolean, which strict
+/// clients reject; `additionalProperties: false` stays allowed.
+fn bare_boolean_schema(schema: &Value, at: &str) -> Option<String> {
+    if let Some(items) = schema.get("items") {
+        if items.is_boolean() {
+            return Some(format!("{at}.items"));
+        }
+        if let Some(found) = bare_boolean_schema(items, &format!("{at}[]")) {
+            return Some(found);
+        }
+    }
+    for (name, property) in schema
+        .get("properties")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        let here = format!("{at}.{name}");
+        if property.is_boolean() {
+            return Some(here);
+        }
+        if let Some(found) = bare_boolean_schema(property, &here) {
+            return Some(found);
+        }
+    }
+    None
+}
+
 fn check_param(name: &str, def: &ParamManifest, required: bool) -> Result<(), String> {
     let snake_or_wire = name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     if name.is_empty() || !snake_or_wire {
@@ -1086,6 +1114,11 @@ fn check_param(name: &str, def: &ParamManifest, required: bool) -> Result<(), St
                 "argument {name}: `{key}` is not an allowed schema keyword (no combinators or references: they are not portable across clients)"
             ));
         }
+    }
+    if let Some(at) = bare_boolean_schema(&Value::Object(def.schema.clone()), name) {
+        return Err(format!(
+            "{at}: a bare `true`/`false` where a schema object belongs is not portable; write the schema"
+        ));
     }
     // The guide's pagination rule: limit/offset, bounded; never page/page_size.
     match name {
@@ -1737,6 +1770,23 @@ ends_session = true
         let stream = c.tool("leadmetrics_stream_activity").unwrap();
         assert!(stream.secret_fields.iter().any(|f| f == "accessToken"));
         assert!(!stream.secret_fields.iter().any(|f| f == "token"));
+    }
+
+    #[test]
+    fn bare_boolean_sub_schemas_are_refused() {
+        for schema in [
+            "type = \"array\"\nitems = true",
+            "type = \"object\"\nproperties = { a = false }",
+            "type = \"array\"\nitems = { type = \"object\", properties = { a = true } }",
+        ] {
+            let tool = format!(
+                "[[tool]]\nname = \"acme_create_thing\"\ntitle = \"T\"\ngroup = \"things\"\ndescription = \"D.\"\nmethod = \"POST\"\npath = \"/things\"\n[tool.params.x]\nin = \"body\"\ndescription = \"X.\"\n{schema}\n"
+            );
+            let e = load(&tool).unwrap_err();
+            assert!(e.message.contains("bare"), "{schema}: {e}");
+        }
+        let ok = "[[tool]]\nname = \"acme_create_thing\"\ntitle = \"T\"\ngroup = \"things\"\ndescription = \"D.\"\nmethod = \"POST\"\npath = \"/things\"\n[tool.params.x]\nin = \"body\"\ndescription = \"X.\"\ntype = \"object\"\nadditionalProperties = false\n";
+        assert!(load(ok).is_ok());
     }
 
     #[test]

@@ -138,13 +138,16 @@ async fn run(cli: Cli) -> ExitCode {
         Ok(s) => Arc::new(s),
         Err(e) => return fail(e.to_string()),
     };
-    for note in &served.notes {
-        tracing::warn!("{note}");
-    }
-    if served.tools.is_empty() && !matches!(cli.command, Command::Tools { .. }) {
-        tracing::warn!(
-            "no tools are served: set a vendor's credentials (e.g. LEADPANTHER_API_KEY), pass --vendors, or try --sandbox"
-        );
+    // `tools` prints the notes itself; a serving process logs them.
+    if !matches!(cli.command, Command::Tools { .. }) {
+        for note in &served.notes {
+            tracing::warn!("{note}");
+        }
+        if served.tools.is_empty() {
+            tracing::warn!(
+                "no tools are served: set a vendor's credentials (e.g. LEADPANTHER_API_KEY), pass --vendors, or try --sandbox"
+            );
+        }
     }
     let result = match cli.command {
         Command::Tools { json } => transport::print_tools(&served, json),

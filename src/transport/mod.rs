@@ -45,10 +45,23 @@ pub fn print_tools(served: &Served, json: bool) -> Result<(), String> {
         "NAME", "GROUP", "METHOD", "PATH (AGENCY PATH)", "SCOPE"
     );
     for t in &served.tools {
-        let path = match &t.agency_path {
-            Some(agency) => format!("{} ({})", t.path.raw, agency.raw),
-            None => t.path.raw.clone(),
+        let mut path = if t.path.raw.is_empty() {
+            "(the base URL)".to_string()
+        } else {
+            t.path.raw.clone()
         };
+        // Routes that differ only by a fixed query (e.g. `purge=true`) show it.
+        let fixed: Vec<String> = t
+            .query_const
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        if !fixed.is_empty() {
+            path = format!("{path}?{}", fixed.join("&"));
+        }
+        if let Some(agency) = &t.agency_path {
+            path = format!("{path} ({})", agency.raw);
+        }
         let mut flags = Vec::new();
         if t.read_only {
             flags.push("read-only".to_string());

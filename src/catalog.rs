@@ -1305,26 +1305,13 @@ pub fn index_by_name(tools: &[Arc<ToolSpec>]) -> HashMap<String, usize> {
 mod tests {
     use super::*;
 
+    /// `test_manifest` with a `things` group and a shared `limit`.
     fn minimal(tool: &str) -> String {
-        format!(
-            r#"
-[vendor]
-name = "acme"
-title = "Acme"
-doc = "x.txt"
-base_url = "https://acme.example/api"
-base_url_env = "ACME_BASE_URL"
-instructions = "Acme."
-[groups]
-things = "Things"
-[params.limit]
-in = "query"
-type = "integer"
-minimum = 1
-maximum = 100
-description = "Page size."
-{tool}
-"#
+        test_manifest(
+            "",
+            &format!(
+                "[groups]\nthings = \"Things\"\n[params.limit]\nin = \"query\"\ntype = \"integer\"\nminimum = 1\nmaximum = 100\ndescription = \"Page size.\"\n{tool}"
+            ),
         )
     }
 

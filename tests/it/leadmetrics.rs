@@ -688,15 +688,8 @@ async fn an_access_token_is_used_as_is_without_login() {
 }
 
 fn fault(method: &str, path: &str, status: u16, code: &str) -> Fault {
-    Fault {
-        vendor: "leadmetrics".into(),
-        method: method.into(),
-        path: path.into(),
-        status,
-        headers: vec![],
-        body: json!({"statusCode": status, "code": code, "error": "Unauthorized", "message": "Rejected.", "request_id": "req_fault"}),
-        times: 1,
-    }
+    let body = json!({"statusCode": status, "code": code, "error": "Unauthorized", "message": "Rejected.", "request_id": "req_fault"});
+    vendor_fault("leadmetrics", method, path, status, body, &[], 1)
 }
 
 #[tokio::test]

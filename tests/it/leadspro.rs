@@ -33,18 +33,7 @@ async fn leadspro(up: &Upstream, key: Option<&str>) -> Client {
 }
 
 fn fault(method: &str, path: &str, status: u16, body: Value, headers: &[(&str, &str)]) -> Fault {
-    Fault {
-        vendor: "leadspro".into(),
-        method: method.into(),
-        path: path.into(),
-        status,
-        headers: headers
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-        body,
-        times: 1,
-    }
+    vendor_fault("leadspro", method, path, status, body, headers, 1)
 }
 
 /// One call and the request it must produce.

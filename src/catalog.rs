@@ -325,6 +325,10 @@ struct ToolManifest {
     /// the vendor accepts it.
     #[serde(default)]
     ends_session: bool,
+    /// The vendor documents a text answer (e.g. markdown), not JSON: a body
+    /// that doesn't parse is the answer itself, not a malformed one.
+    #[serde(default)]
+    text_answer: bool,
 }
 
 /// `auth = true | false`, or the kinds of credentials a route accepts.
@@ -591,6 +595,8 @@ pub struct ToolSpec {
     pub stream: bool,
     /// Ends the adapter's login session (see `Adapter::session_end_body`).
     pub ends_session: bool,
+    /// The vendor documents a text answer, not JSON (see `ToolManifest::text_answer`).
+    pub text_answer: bool,
     /// Its group is privileged: served only when named.
     pub privileged: bool,
     pub input_schema: Arc<JsonObject>,
@@ -1012,6 +1018,7 @@ fn build_tool(
             .collect(),
         stream: t.stream,
         ends_session: t.ends_session,
+        text_answer: t.text_answer,
         privileged: groups.get(&t.group).is_some_and(|g| g.privileged),
         input_schema: Arc::new(schema),
         validator,

@@ -18,7 +18,11 @@ pub struct Limits {
     /// Bytes of one upstream response body that the server reads at most.
     pub max_response_bytes: usize,
     pub connect_timeout: Duration,
+    /// One request's own bound; the call's deadline usually ends it first.
     pub request_timeout: Duration,
+    /// Everything one tool call spends on the vendor: requests, retries,
+    /// rate-limit waits, logins and preflight reads (not the human's answer).
+    pub call_deadline: Duration,
     /// Retries of a safe read after a transient failure (not counting the first try).
     pub read_retries: u32,
     /// The longest `Retry-After` the server waits out itself before reporting it.
@@ -34,6 +38,7 @@ impl Default for Limits {
             max_response_bytes: 8 * 1024 * 1024,
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(60),
+            call_deadline: Duration::from_secs(30),
             read_retries: 2,
             max_retry_wait: Duration::from_secs(30),
             confirm_timeout: Duration::from_secs(300),
@@ -138,6 +143,16 @@ impl VendorEnv {
             .into_iter()
             .filter_map(|name| env.var(&name).map(|v| (name, SecretString::from(v))))
             .collect();
+        Self::registered(values)
+    }
+
+    /// Keys, passwords and tokens join the set every output is scrubbed of.
+    fn registered(values: BTreeMap<String, SecretString>) -> Self {
+        for (name, value) in &values {
+            if crate::redact::is_secret_name(name) {
+                crate::redact::register(value);
+            }
+        }
         Self { values }
     }
 
@@ -148,7 +163,7 @@ impl VendorEnv {
             .into_iter()
             .map(|(k, v)| (k.into(), SecretString::from(v.into())))
             .collect();
-        Self { values }
+        Self::registered(values)
     }
 
     pub fn secret(&self, name: &str) -> Option<SecretString> {
@@ -214,7 +229,26 @@ impl Config {
                         reason: "a number of bytes, at least 1024".into(),
                     })?;
         }
+        if let Some(v) = env.var("LEADS_MCP_CALL_DEADLINE_SECS") {
+            let secs: u64 = v
+                .parse()
+                .ok()
+                .filter(|n| (1..=600).contains(n))
+                .ok_or_else(|| ConfigError::Invalid {
+                    name: "LEADS_MCP_CALL_DEADLINE_SECS",
+                    value: v.clone(),
+                    reason: "a number of seconds from 1 to 600".into(),
+                })?;
+            limits.call_deadline = Duration::from_secs(secs);
+        }
         let state_key = env.var("LEADS_MCP_STATE_KEY").map(SecretString::from);
+        if let Some(key) = &state_key {
+            crate::redact::register(key);
+        }
+        // Whatever the transport: a vendor could echo it as well as any key.
+        if let Some(token) = env.var("LEADS_MCP_HTTP_TOKEN") {
+            crate::redact::register(&SecretString::from(token));
+        }
         if let Some(key) = &state_key
             && key.expose_secret().len() < 32
         {
@@ -263,9 +297,13 @@ impl HttpConfig {
                 reason: "use at least 16 random characters".into(),
             });
         }
+        let token = token.map(SecretString::from);
+        if let Some(token) = &token {
+            crate::redact::register(token);
+        }
         Ok(Self {
             listen,
-            token: token.map(SecretString::from),
+            token,
             allowed_hosts: split("LEADS_MCP_ALLOWED_HOSTS"),
             allowed_origins: split("LEADS_MCP_ALLOWED_ORIGINS"),
         })

@@ -113,7 +113,9 @@ impl Confirmer {
             return Gate::Proceed;
         }
         let args = request.arguments.clone().unwrap_or_default();
-        let message = describe(tool, kind, vendor_title, route, details);
+        // The details come from vendor reads, which may echo a secret.
+        let message =
+            crate::redact::scrub(&describe(tool, kind, vendor_title, route, details)).into_owned();
         let can_elicit = can_elicit(ctx);
         let modern = ctx
             .protocol_version()

@@ -351,6 +351,107 @@ pub fn cap_list(body: &mut Value, pointer: &str, max_bytes: usize) -> Option<Tri
     })
 }
 
+fn json_size(v: &Value) -> usize {
+    serde_json::to_vec(v).map_or(usize::MAX, |b| b.len())
+}
+
+/// Room left for the marker a cut leaves and for rounding.
+const CUT_SLACK: usize = 96;
+
+/// Cuts whatever part of `body` makes it larger than `max_bytes`, for
+/// results that are not a list (or a list whose single item is too big):
+/// the largest string is shortened, or the trailing entries of the largest
+/// array or object are dropped. Each cut is described, by JSON pointer.
+pub fn cap_value(body: &mut Value, max_bytes: usize) -> Vec<String> {
+    let mut cuts = Vec::new();
+    // Each round removes at least the excess from one node; a few suffice
+    // unless the body is many nested containers, which the last resort handles.
+    for _ in 0..32 {
+        let size = json_size(body);
+        if size <= max_bytes {
+            return cuts;
+        }
+        let excess = size - max_bytes + CUT_SLACK;
+        let pointer = largest_part(body);
+        let Some(node) = body.pointer_mut(&pointer) else {
+            break;
+        };
+        let shown = if pointer.is_empty() { "/" } else { &pointer };
+        match node {
+            Value::String(text) => {
+                let total = text.chars().count();
+                let keep_bytes = text.len().saturating_sub(excess);
+                let mut end = keep_bytes;
+                while !text.is_char_boundary(end) {
+                    end -= 1;
+                }
+                text.truncate(end);
+                let kept = text.chars().count();
+                text.push_str(&format!(" [cut: {kept} of {total} characters shown]"));
+                cuts.push(format!("{shown}: {kept} of {total} characters"));
+            }
+            Value::Array(items) => {
+                let total = items.len();
+                let mut removed = 0;
+                while removed < excess {
+                    let Some(item) = items.pop() else { break };
+                    removed += json_size(&item) + 1;
+                }
+                cuts.push(format!("{shown}: {} of {total} items", items.len()));
+            }
+            Value::Object(map) => {
+                let total = map.len();
+                let mut removed = 0;
+                while removed < excess {
+                    let Some(key) = map.keys().next_back().cloned() else {
+                        break;
+                    };
+                    if let Some(v) = map.remove(&key) {
+                        removed += key.len() + json_size(&v) + 4;
+                    }
+                }
+                cuts.push(format!("{shown}: {} of {total} fields", map.len()));
+            }
+            // A scalar can't be the largest part of an oversized body.
+            _ => break,
+        }
+    }
+    if json_size(body) > max_bytes {
+        let size = json_size(body);
+        *body = serde_json::json!({});
+        cuts.push(format!("/: the whole answer ({size} bytes)"));
+    }
+    cuts
+}
+
+/// The pointer of the part to cut: from the root down, into the largest
+/// child while it holds most of its parent.
+fn largest_part(body: &Value) -> String {
+    let mut pointer = String::new();
+    let mut node = body;
+    loop {
+        let size = json_size(node);
+        let children: Vec<(String, &Value)> = match node {
+            Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (i.to_string(), v))
+                .collect(),
+            Value::Object(map) => map.iter().map(|(k, v)| (k.clone(), v)).collect(),
+            _ => return pointer,
+        };
+        let Some((key, child)) = children.into_iter().max_by_key(|(_, v)| json_size(v)) else {
+            return pointer;
+        };
+        if json_size(child) * 2 < size {
+            return pointer;
+        }
+        pointer.push('/');
+        pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
+        node = child;
+    }
+}
+
 /// A read-only server never runs a tool that writes, even if asked by name.
 pub fn check_read_only(tool: &ToolSpec, read_only_mode: bool) -> Result<(), Refusal> {
     if read_only_mode && !tool.read_only {
@@ -700,6 +801,36 @@ message = "x"
         assert!(serde_json::to_vec(&body).unwrap().len() <= 2_000);
         let mut small = json!({"data": [1, 2]});
         assert!(cap_list(&mut small, "/data", 2_000).is_none());
+    }
+
+    #[test]
+    fn any_body_is_cut_to_the_cap() {
+        // One huge string, beside small fields that stay.
+        let mut body = json!({"data": {"id": 7, "html": "é".repeat(500_000)}});
+        let cuts = cap_value(&mut body, 4_000);
+        assert!(json_size(&body) <= 4_000, "{}", json_size(&body));
+        assert_eq!(body["data"]["id"], 7);
+        assert_eq!(cuts.len(), 1, "{cuts:?}");
+        assert!(cuts[0].starts_with("/data/html: "), "{cuts:?}");
+        assert!(
+            body["data"]["html"]
+                .as_str()
+                .unwrap()
+                .ends_with("characters shown]")
+        );
+        // Many small fields.
+        let map: serde_json::Map<String, Value> =
+            (0..5_000).map(|i| (format!("k{i:05}"), json!(i))).collect();
+        let mut body = Value::Object(map);
+        let cuts = cap_value(&mut body, 2_000);
+        assert!(
+            json_size(&body) <= 2_000 && cuts[0].starts_with("/: "),
+            "{cuts:?}"
+        );
+        // Under the cap: untouched.
+        let mut small = json!({"a": "b"});
+        assert!(cap_value(&mut small, 2_000).is_empty());
+        assert_eq!(small, json!({"a": "b"}));
     }
 
     #[test]

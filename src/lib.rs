@@ -9,6 +9,7 @@ pub mod mcp_log;
 pub mod progress;
 pub mod prompts;
 pub mod rate_limit;
+pub mod redact;
 pub mod result;
 pub mod route;
 pub mod sandbox;

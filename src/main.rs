@@ -82,7 +82,7 @@ fn main() -> ExitCode {
             EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| EnvFilter::new("leads_mcp=info,rmcp=warn")),
         )
-        .with_writer(std::io::stderr)
+        .with_writer(leads_mcp::redact::ScrubbedStderr)
         .with_ansi(false)
         .init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()

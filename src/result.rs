@@ -53,7 +53,10 @@ fn shape_success(
     }
     let withheld = guard::withhold_secrets(&mut body, &tool.secret_fields);
     let items = vendor.envelope.items_pointer(&body).to_string();
-    let trimmed = guard::cap_list(&mut body, &items, max_bytes);
+    let budget = body_budget(max_bytes);
+    let trimmed = guard::cap_list(&mut body, &items, budget);
+    // Whatever a list cut could not bound (not a list, or one huge item).
+    let cuts = guard::cap_value(&mut body, budget);
     let returned = body.pointer(&items).and_then(Value::as_array).map(Vec::len);
     let next = next_page(vendor, tool, &body, args, returned, trimmed.is_some());
 
@@ -99,6 +102,13 @@ fn shape_success(
             "truncated".into(),
             json!({"returned": t.returned, "dropped": t.dropped}),
         );
+    }
+    if !cuts.is_empty() {
+        lines.push(format!(
+            "Cut to stay under {max_bytes} bytes: {} kept. Ask for less (filters, a smaller limit) to see the rest.",
+            cuts.join("; ")
+        ));
+        extra.insert("cut".into(), json!(cuts));
     }
     match next {
         Some(NextPage::Offset(offset)) => {
@@ -151,6 +161,13 @@ fn shape_success(
     result
 }
 
+/// The bytes a result's body may take: the JSON text block and
+/// `structuredContent` both carry it and both reach the client, so each
+/// gets half the cap, less room for the summary and notices.
+fn body_budget(max_bytes: usize) -> usize {
+    (max_bytes / 2).saturating_sub(1_500).max(max_bytes / 4)
+}
+
 /// How to ask for the next page.
 #[derive(Debug, PartialEq, Eq)]
 enum NextPage {
@@ -197,18 +214,39 @@ fn next_page(
     (has_more || trimmed).then_some(NextPage::Offset(offset + returned))
 }
 
+/// A vendor's error message longer than this is cut: errors are advice, not data.
+const MAX_ERROR_MESSAGE_CHARS: usize = 2_000;
+/// The bytes of an error's details, at most.
+const MAX_ERROR_DETAILS_BYTES: usize = 4_000;
+
 fn shape_failure(vendor: &VendorSpec, f: &Failure) -> CallToolResult {
-    let status = f
+    let mut f = f.clone();
+    if f.message.chars().count() > MAX_ERROR_MESSAGE_CHARS {
+        let total = f.message.chars().count();
+        f.message = f.message.chars().take(MAX_ERROR_MESSAGE_CHARS).collect();
+        f.message.push_str(&format!(
+            " [cut: {MAX_ERROR_MESSAGE_CHARS} of {total} characters shown]"
+        ));
+    }
+    let mut details = Value::Object(std::mem::take(&mut f.details));
+    guard::cap_value(&mut details, MAX_ERROR_DETAILS_BYTES);
+    if let Value::Object(map) = details {
+        f.details = map;
+    }
+    let f = &f;
+    let outcome: Vec<String> = f
         .status
-        .map_or("unreachable".to_string(), |s| s.to_string());
-    let code = f
-        .code
-        .as_deref()
-        .map(|c| format!(" {c}"))
-        .unwrap_or_default();
+        .map(|s| s.to_string())
+        .into_iter()
+        .chain(f.code.clone())
+        .collect();
     let mut text = format!(
-        "{} {status}{code} on {}: {} (request_id {}).",
-        vendor.title, f.route, f.message, f.request_id
+        "{} {} on {}: {} (request_id {}).",
+        vendor.title,
+        outcome.join(" "),
+        f.route,
+        f.message,
+        f.request_id
     );
     for (k, v) in &f.details {
         let v = match v {

@@ -29,7 +29,7 @@ use crate::prompts::{self, PromptSpec};
 use crate::result;
 use crate::route::Route;
 use crate::selection::{self, GroupState, Selected};
-use crate::upstream::Upstream;
+use crate::upstream::{CallScope, Deadline, Upstream};
 use crate::vendors::{Outcome, VendorRuntime};
 
 /// How long clients may cache the lists: they only change with a restart.
@@ -193,8 +193,13 @@ impl Served {
         ct: &CancellationToken,
     ) -> Result<Outcome, McpError> {
         let vendor = self.vendor_of(tool)?;
+        let deadline = Deadline::after(self.upstream.limits().call_deadline);
         Ok(match self.prepare(vendor, tool, args) {
-            Ok(route) => vendor.send(&self.upstream, tool, &route, ct).await,
+            Ok(route) => {
+                vendor
+                    .send(&self.upstream, tool, &route, CallScope { ct, deadline })
+                    .await
+            }
             Err(refusal) => Outcome::Refused(refusal),
         })
     }
@@ -256,13 +261,26 @@ impl LeadsServer {
         }
         // The vendor's own rules, which may need reads, before the human is asked.
         let lookup = |name: &str| served.catalog_tools.get(name).cloned();
+        let call_deadline = served.upstream.limits().call_deadline;
+        let deadline = Deadline::after(call_deadline);
         let preflight = match vendor
-            .preflight(&served.upstream, &lookup, tool, &args, &route, &ctx.ct)
+            .preflight(
+                &served.upstream,
+                &lookup,
+                tool,
+                &args,
+                &route,
+                CallScope {
+                    ct: &ctx.ct,
+                    deadline,
+                },
+            )
             .await
         {
             Ok(preflight) => preflight,
             Err(refusal) => return Ok(result::refused(&tool.name, &refusal).into()),
         };
+        let preflight_spent = deadline.spent();
         match served
             .confirmer
             .check(
@@ -280,8 +298,21 @@ impl LeadsServer {
             Gate::Stop(refusal) => return Ok(result::refused(&tool.name, &refusal).into()),
         }
         let progress = McpProgress::of(&ctx);
+        // The human's time to answer is not the vendor's: the send gets what
+        // the preflight reads left of the deadline.
+        let deadline = Deadline::resumed(call_deadline, preflight_spent);
         let outcome = vendor
-            .call(&served.upstream, tool, &route, &args, &progress, &ctx.ct)
+            .call(
+                &served.upstream,
+                tool,
+                &route,
+                &args,
+                &progress,
+                CallScope {
+                    ct: &ctx.ct,
+                    deadline,
+                },
+            )
             .await;
         Ok(result::shape(&vendor.spec, tool, &args, outcome, served.max_result_bytes).into())
     }
@@ -323,7 +354,8 @@ impl ServerHandler for LeadsServer {
     ) -> Result<CallToolResponse, McpError> {
         let tool = request.name.clone();
         let listener = mcp_log::CallListener::of(&ctx, &self.log_level);
-        let response = self.answer_call(request, ctx).await;
+        let mut response = self.answer_call(request, ctx).await;
+        crate::redact::scrub_response(&mut response);
         listener.after_call(&tool, &response).await;
         response
     }
@@ -445,6 +477,20 @@ impl ServerHandler for LeadsServer {
                     Value::String(s) => s,
                     other => serde_json::to_string_pretty(&other).unwrap_or_default(),
                 };
+                let mut text = crate::redact::scrub(&text).into_owned();
+                // Resources are bounded like every result.
+                if text.len() > served.max_result_bytes {
+                    let total = text.len();
+                    let mut end = served.max_result_bytes.saturating_sub(200);
+                    while !text.is_char_boundary(end) {
+                        end -= 1;
+                    }
+                    text.truncate(end);
+                    text.push_str(&format!(
+                        "\n\n[cut: {end} of {total} bytes shown, to stay under {} bytes]",
+                        served.max_result_bytes
+                    ));
+                }
                 Ok(ReadResourceResult::new(vec![
                     ResourceContents::text(text, request.uri.clone())
                         .with_mime_type(resource.mime_type.clone()),
@@ -465,7 +511,10 @@ impl ServerHandler for LeadsServer {
                     .and_then(|c| c.as_text())
                     .map(|t| t.text.clone())
                     .unwrap_or_else(|| "the vendor call failed".into());
-                Err(McpError::internal_error(message, None))
+                Err(McpError::internal_error(
+                    crate::redact::scrub(&message).into_owned(),
+                    None,
+                ))
             }
         }
     }

@@ -6,6 +6,8 @@
 
 use std::time::{Duration, SystemTime};
 
+use tokio::time::Instant;
+
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, StatusCode};
 use serde_json::Value;
@@ -68,11 +70,17 @@ impl Incoming {
 
 #[derive(Debug, thiserror::Error)]
 pub enum UpstreamError {
-    #[error("no answer within {0:?}")]
-    Timeout(Duration),
-    #[error("could not reach the service: {0}")]
+    /// The call's deadline passed. `attempts` requests had been sent by
+    /// then (0: nothing was sent).
+    #[error("no answer within the call's deadline: {:.1} s spent, {attempts} request(s) sent", .spent.as_secs_f64())]
+    Timeout { spent: Duration, attempts: u32 },
+    /// No connection could be made: nothing was sent.
+    #[error("could not connect: {0}")]
+    Connect(String),
+    /// The connection failed after the request may have gone out.
+    #[error("the connection failed: {0}")]
     Network(String),
-    #[error("the response was larger than {0} bytes")]
+    #[error("the answer was larger than {0} bytes")]
     TooLarge(usize),
     #[error("the call was cancelled")]
     Cancelled,
@@ -82,6 +90,72 @@ pub enum UpstreamError {
     /// the server allows itself; nothing was sent.
     #[error("the client-side rate limit ({}) would need a wait of {} s", .0.limit, .0.wait.as_secs().max(1))]
     RateLimited(Throttled),
+}
+
+impl UpstreamError {
+    /// Whether the request may have reached the vendor.
+    pub fn maybe_sent(&self) -> bool {
+        match self {
+            Self::Timeout { attempts, .. } => *attempts > 0,
+            Self::Connect(_) | Self::Client(_) | Self::RateLimited(_) => false,
+            Self::Network(_) | Self::TooLarge(_) | Self::Cancelled => true,
+        }
+    }
+}
+
+/// What bounds one call on its way to the vendor: the client's
+/// cancellation and the call's deadline.
+#[derive(Clone, Copy)]
+pub struct CallScope<'a> {
+    pub ct: &'a CancellationToken,
+    pub deadline: Deadline,
+}
+
+/// How long one tool call may spend on the vendor: every request, retry,
+/// rate-limit wait, login and preflight read of the call shares it.
+#[derive(Debug, Clone, Copy)]
+pub struct Deadline {
+    started: Instant,
+    at: Instant,
+}
+
+impl Deadline {
+    pub fn after(limit: Duration) -> Self {
+        let started = Instant::now();
+        Self {
+            started,
+            at: started + limit,
+        }
+    }
+
+    /// The same budget, less `spent` already used (e.g. by preflight reads
+    /// before the human was asked, whose thinking time doesn't count).
+    pub fn resumed(limit: Duration, spent: Duration) -> Self {
+        let now = Instant::now();
+        Self {
+            started: now.checked_sub(spent).unwrap_or(now),
+            at: now + limit.saturating_sub(spent),
+        }
+    }
+
+    pub fn at(&self) -> Instant {
+        self.at
+    }
+
+    pub fn spent(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    pub fn remaining(&self) -> Duration {
+        self.at.saturating_duration_since(Instant::now())
+    }
+
+    fn timeout(&self, attempts: u32) -> UpstreamError {
+        UpstreamError::Timeout {
+            spent: self.spent(),
+            attempts,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -113,47 +187,61 @@ impl Upstream {
         &self.limits
     }
 
-    /// Sends `req`, retrying a safe read a bounded number of times.
+    /// Sends `req` within `deadline`, retrying a safe read a bounded number of times.
     pub async fn send(
         &self,
         req: &Outgoing,
         ct: &CancellationToken,
+        deadline: Deadline,
     ) -> Result<Incoming, UpstreamError> {
-        self.send_paced(req, ct, None).await
+        self.send_paced(req, ct, deadline, None).await
     }
 
     /// [`Self::send`], with every attempt (retries too) taking a slot of the
     /// key's `limiter` first, waiting at most `max_retry_wait` for it; a 429's
     /// `Retry-After` holds the limiter. A first attempt without a slot is
-    /// [`UpstreamError::RateLimited`] and sends nothing.
+    /// [`UpstreamError::RateLimited`] and sends nothing. No attempt, wait or
+    /// retry goes past `deadline`.
     pub async fn send_paced(
         &self,
         req: &Outgoing,
         ct: &CancellationToken,
+        deadline: Deadline,
         limiter: Option<&RateLimiter>,
     ) -> Result<Incoming, UpstreamError> {
         let mut attempt = 0u32;
         let mut last: Option<Result<Incoming, UpstreamError>> = None;
         loop {
-            attempt += 1;
             if let Some(limiter) = limiter {
+                let wait = self.limits.max_retry_wait.min(deadline.remaining());
                 let paced = tokio::select! {
                     _ = ct.cancelled() => return Err(UpstreamError::Cancelled),
-                    r = limiter.acquire(req.method, self.limits.max_retry_wait) => r,
+                    r = limiter.acquire(req.method, wait) => r,
                 };
                 if let Err(throttled) = paced {
                     return match last {
                         Some(result) => result.map(|r| Incoming {
-                            attempts: attempt - 1,
+                            attempts: attempt,
                             ..r
                         }),
+                        // The wait the deadline leaves was the bound, not the server's own.
+                        None if wait < self.limits.max_retry_wait
+                            && throttled.wait <= self.limits.max_retry_wait =>
+                        {
+                            Err(deadline.timeout(0))
+                        }
                         None => Err(UpstreamError::RateLimited(throttled)),
                     };
                 }
             }
+            if deadline.remaining().is_zero() {
+                return Err(deadline.timeout(attempt));
+            }
+            attempt += 1;
             let result = tokio::select! {
                 _ = ct.cancelled() => return Err(UpstreamError::Cancelled),
-                r = self.send_once(req) => r,
+                _ = tokio::time::sleep_until(deadline.at()) => Err(deadline.timeout(attempt)),
+                r = self.send_once(req, attempt, deadline) => r,
             };
             if let (Some(limiter), Ok(resp)) = (limiter, &result)
                 && resp.status == StatusCode::TOO_MANY_REQUESTS
@@ -165,6 +253,8 @@ impl Upstream {
             let Some(wait) = may_retry
                 .then(|| self.retry_wait(&result, attempt))
                 .flatten()
+                // A retry that could not start before the deadline is not made.
+                .filter(|wait| *wait < deadline.remaining())
             else {
                 return result.map(|r| Incoming {
                     attempts: attempt,
@@ -187,7 +277,11 @@ impl Upstream {
         attempt: u32,
     ) -> Option<Duration> {
         match result {
-            Err(UpstreamError::Timeout(_) | UpstreamError::Network(_)) => Some(backoff(attempt)),
+            Err(
+                UpstreamError::Timeout { .. }
+                | UpstreamError::Connect(_)
+                | UpstreamError::Network(_),
+            ) => Some(backoff(attempt)),
             Ok(resp) if is_transient(resp.status) => match resp.retry_after() {
                 Some(wait) if wait > self.limits.max_retry_wait => None,
                 Some(wait) => Some(wait),
@@ -218,20 +312,30 @@ impl Upstream {
         builder
     }
 
-    async fn send_once(&self, req: &Outgoing) -> Result<Incoming, UpstreamError> {
+    async fn send_once(
+        &self,
+        req: &Outgoing,
+        attempt: u32,
+        deadline: Deadline,
+    ) -> Result<Incoming, UpstreamError> {
         let response = self
             .request(req)
             .header(http::header::ACCEPT, "application/json")
             .send()
             .await
-            .map_err(|e| self.classify(e))?;
-        self.read_incoming(response).await
+            .map_err(|e| self.classify(e, attempt, deadline))?;
+        self.read_incoming(response, attempt, deadline).await
     }
 
-    async fn read_incoming(&self, response: reqwest::Response) -> Result<Incoming, UpstreamError> {
+    async fn read_incoming(
+        &self,
+        response: reqwest::Response,
+        attempt: u32,
+        deadline: Deadline,
+    ) -> Result<Incoming, UpstreamError> {
         let status = response.status();
         let headers = response.headers().clone();
-        let body = self.read_body(response).await?;
+        let body = self.read_body(response, attempt, deadline).await?;
         Ok(Incoming {
             status,
             headers,
@@ -240,7 +344,12 @@ impl Upstream {
         })
     }
 
-    async fn read_body(&self, mut response: reqwest::Response) -> Result<Bytes, UpstreamError> {
+    async fn read_body(
+        &self,
+        mut response: reqwest::Response,
+        attempt: u32,
+        deadline: Deadline,
+    ) -> Result<Bytes, UpstreamError> {
         let limit = self.limits.max_response_bytes;
         if response
             .content_length()
@@ -249,7 +358,11 @@ impl Upstream {
             return Err(UpstreamError::TooLarge(limit));
         }
         let mut buf = bytes::BytesMut::new();
-        while let Some(chunk) = response.chunk().await.map_err(|e| self.classify(e))? {
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| self.classify(e, attempt, deadline))?
+        {
             if buf.len() + chunk.len() > limit {
                 return Err(UpstreamError::TooLarge(limit));
             }
@@ -258,19 +371,15 @@ impl Upstream {
         Ok(buf.freeze())
     }
 
-    /// Sends a request and hands back the open response, for event streams.
-    pub async fn open(&self, req: &Outgoing) -> Result<reqwest::Response, UpstreamError> {
-        self.request(req).send().await.map_err(|e| self.classify(e))
-    }
-
-    /// Opens a Server-Sent Events stream that will be read for up to
-    /// `read_for` (the client's whole-request timeout would cut it short),
-    /// sent once, never retried.
+    /// Opens a Server-Sent Events stream, within `deadline`, that will be
+    /// read for up to `read_for` (the client's whole-request timeout would
+    /// cut it short); sent once, never retried.
     pub async fn open_stream(
         &self,
         req: &Outgoing,
         read_for: Duration,
         ct: &CancellationToken,
+        deadline: Deadline,
     ) -> Result<reqwest::Response, UpstreamError> {
         let request = self
             .request(req)
@@ -279,7 +388,8 @@ impl Upstream {
             .send();
         tokio::select! {
             _ = ct.cancelled() => Err(UpstreamError::Cancelled),
-            r = request => r.map_err(|e| self.classify(e)),
+            _ = tokio::time::sleep_until(deadline.at()) => Err(deadline.timeout(1)),
+            r = request => r.map_err(|e| self.classify(e, 1, deadline)),
         }
     }
 
@@ -289,21 +399,41 @@ impl Upstream {
         &self,
         response: reqwest::Response,
         ct: &CancellationToken,
+        deadline: Deadline,
     ) -> Result<Incoming, UpstreamError> {
         tokio::select! {
             _ = ct.cancelled() => Err(UpstreamError::Cancelled),
-            incoming = self.read_incoming(response) => incoming,
+            _ = tokio::time::sleep_until(deadline.at()) => Err(deadline.timeout(1)),
+            incoming = self.read_incoming(response, 1, deadline) => incoming,
         }
     }
 
-    fn classify(&self, e: reqwest::Error) -> UpstreamError {
+    fn classify(&self, e: reqwest::Error, attempt: u32, deadline: Deadline) -> UpstreamError {
         if e.is_timeout() {
-            UpstreamError::Timeout(self.limits.request_timeout)
+            deadline.timeout(attempt)
+        } else if e.is_connect() {
+            UpstreamError::Connect(describe(e))
         } else {
-            // Without the URL: queries can carry personal data.
-            UpstreamError::Network(e.without_url().to_string())
+            UpstreamError::Network(describe(e))
         }
     }
+}
+
+/// The error and its causes, without the URL (queries can carry personal
+/// data): "error sending request" alone says nothing an operator can act on.
+fn describe(e: reqwest::Error) -> String {
+    let e = e.without_url();
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 fn is_transient(status: StatusCode) -> bool {

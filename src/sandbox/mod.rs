@@ -65,7 +65,7 @@ impl Recorded {
 }
 
 /// A canned answer for the next `times` requests matching `method` + `path`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Fault {
     pub vendor: String,
     pub method: String,
@@ -75,6 +75,11 @@ pub struct Fault {
     pub headers: Vec<(String, String)>,
     pub body: Value,
     pub times: usize,
+    /// Sent as it is instead of `body` (a broken or non-JSON answer);
+    /// the headers say its Content-Type, if any.
+    pub raw_body: Option<String>,
+    /// Waited out before answering (a slow or hung vendor).
+    pub delay: Option<std::time::Duration>,
 }
 
 #[derive(Default)]
@@ -240,11 +245,15 @@ async fn record_and_inject(
         Some(fault)
     });
     if let Some(fault) = fault {
-        let mut response = (
-            StatusCode::from_u16(fault.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-            axum::Json(fault.body),
-        )
-            .into_response();
+        if let Some(delay) = fault.delay {
+            tokio::time::sleep(delay).await;
+        }
+        let status =
+            StatusCode::from_u16(fault.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut response = match fault.raw_body {
+            Some(raw) => (status, raw).into_response(),
+            None => (status, axum::Json(fault.body)).into_response(),
+        };
         for (k, v) in fault.headers {
             if let (Ok(name), Ok(value)) = (
                 k.parse::<axum::http::HeaderName>(),

@@ -167,6 +167,11 @@ impl Session {
             },
             None => obtain(Grant::Login).await?,
         };
+        // Issued tokens are secrets too, wherever a vendor might echo them.
+        crate::redact::register(&token.access);
+        if let Some(refresh) = &token.refresh {
+            crate::redact::register(refresh);
+        }
         let lifetime = token.expires_in.saturating_sub(self.margin);
         let access = token.access.clone();
         *state = Some(Cached {

@@ -28,7 +28,7 @@ pub struct Success {
     pub note: Option<String>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Failure {
     pub vendor: String,
     pub tool: String,
@@ -46,6 +46,7 @@ pub struct Failure {
 }
 
 impl Failure {
+    /// No answer to read: the request failed, timed out, or was cut off.
     pub fn unreachable(
         vendor: &VendorSpec,
         tool: &ToolSpec,
@@ -53,27 +54,54 @@ impl Failure {
         request_id: &str,
         e: &UpstreamError,
     ) -> Self {
-        let hint = match e {
-            UpstreamError::Cancelled => {
-                "The call was cancelled; it may or may not have reached the vendor.".to_string()
-            }
-            UpstreamError::TooLarge(_) => "Ask for less: a smaller limit, or filters.".to_string(),
-            _ if tool.method == crate::catalog::Method::Get => {
-                format!(
-                    "{} could not be reached (retried). Try again later.",
-                    vendor.title
-                )
-            }
-            _ => format!(
-                "{} could not be reached. This write was not retried: check with a read tool whether it took effect before calling again.",
-                vendor.title
-            ),
+        let write = tool.method != crate::catalog::Method::Get;
+        let title = &vendor.title;
+        let maybe_sent = if !e.maybe_sent() {
+            "Nothing was sent.".to_string()
+        } else if write {
+            format!(
+                "The request may have reached {title}: check with a read tool whether it took effect before calling again."
+            )
+        } else {
+            "It was a read: calling again is safe.".to_string()
         };
+        let (code, advice) = match e {
+            UpstreamError::Cancelled => ("cancelled", String::new()),
+            UpstreamError::TooLarge(_) => (
+                "too_large",
+                "Ask for less: a smaller limit, or filters.".to_string(),
+            ),
+            UpstreamError::Timeout { .. } => (
+                "timeout",
+                format!("{title} did not answer in time; try again later."),
+            ),
+            UpstreamError::Connect(_) => (
+                "unreachable",
+                format!(
+                    "{title} could not be reached{}: if this persists, ask the operator to check {} and the network.",
+                    if write { "" } else { " (the read was retried)" },
+                    vendor.base_url_env
+                ),
+            ),
+            UpstreamError::Network(_) if write => ("connection_failed", "Try again later.".into()),
+            UpstreamError::Network(_) => (
+                "connection_failed",
+                "The read was retried; try again later.".into(),
+            ),
+            UpstreamError::Client(_) | UpstreamError::RateLimited(_) => {
+                ("internal", "Report this as a bug in leads-mcp.".to_string())
+            }
+        };
+        let hint = [maybe_sent, advice]
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
         Self {
             vendor: vendor.name.clone(),
             tool: tool.name.clone(),
             status: None,
-            code: Some("unreachable".into()),
+            code: Some(code.into()),
             message: e.to_string(),
             details: Map::new(),
             request_id: request_id.to_string(),
@@ -82,6 +110,96 @@ impl Failure {
             route: route.display(),
         }
     }
+
+    /// A success status whose body is not the JSON the route documents:
+    /// half an answer must not read as a result.
+    pub fn malformed(
+        vendor: &VendorSpec,
+        tool: &ToolSpec,
+        route: &Route,
+        incoming: &Incoming,
+        sent_request_id: &str,
+    ) -> Self {
+        let status = incoming.status.as_u16();
+        let title = &vendor.title;
+        let request_id = header_request_id(incoming).unwrap_or_else(|| sent_request_id.into());
+        let content_type = incoming
+            .headers
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("none");
+        let hint = if tool.method == crate::catalog::Method::Get {
+            format!(
+                "It was a read: call again; if it persists, report request_id {request_id} to {title}."
+            )
+        } else {
+            format!(
+                "The request reached {title}, which answered {status}: the change has probably been made. Check with a read tool before calling again; don't resend blindly."
+            )
+        };
+        Self {
+            vendor: vendor.name.clone(),
+            tool: tool.name.clone(),
+            status: Some(status),
+            code: Some("malformed_answer".into()),
+            message: format!(
+                "the answer was malformed: {} bytes that are not valid JSON (Content-Type {content_type})",
+                incoming.body.len()
+            ),
+            details: Map::new(),
+            request_id,
+            hints: vec![hint],
+            retry_after: None,
+            route: route.display(),
+        }
+    }
+}
+
+fn header_request_id(incoming: &Incoming) -> Option<String> {
+    incoming
+        .headers
+        .get(REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+/// What an answer's body turned out to be.
+enum Body {
+    /// JSON, or nothing at all (`Null`).
+    Json(Value),
+    /// Text the vendor documents for this route (e.g. markdown).
+    Text(String),
+    /// Not JSON, where JSON was documented or announced.
+    Malformed,
+}
+
+fn lossy_text(body: &[u8]) -> String {
+    String::from_utf8_lossy(body).into_owned()
+}
+
+/// `application/json` or a `+json` type.
+fn announces_json(headers: &http::HeaderMap) -> bool {
+    headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|m| m.trim().to_ascii_lowercase())
+        .is_some_and(|m| m == "application/json" || m.ends_with("+json"))
+}
+
+/// Every route answers JSON unless its manifest documents text; a body
+/// that announces JSON must be JSON whatever the manifest says.
+fn read_body(tool: &ToolSpec, incoming: &Incoming) -> Body {
+    if incoming.body.iter().all(u8::is_ascii_whitespace) {
+        return Body::Json(Value::Null);
+    }
+    if let Ok(value) = serde_json::from_slice(&incoming.body) {
+        return Body::Json(value);
+    }
+    if tool.text_answer && !announces_json(&incoming.headers) {
+        return Body::Text(lossy_text(&incoming.body));
+    }
+    Body::Malformed
 }
 
 /// Reads the first JSON pointer of `pointers` that holds a value.
@@ -131,23 +249,25 @@ pub fn interpret(
 ) -> Outcome {
     let env = &vendor.envelope;
     let status = incoming.status.as_u16();
-    let body = incoming.json().unwrap_or_else(|| {
-        let text = String::from_utf8_lossy(&incoming.body).to_string();
-        if text.is_empty() {
-            Value::Null
-        } else {
-            Value::String(text)
+    let body = match read_body(tool, incoming) {
+        Body::Json(body) => body,
+        Body::Malformed if incoming.status.is_success() => {
+            return Outcome::Failed(Failure::malformed(
+                vendor,
+                tool,
+                route,
+                incoming,
+                sent_request_id,
+            ));
         }
-    });
+        // An error answer whose body isn't JSON (a proxy's HTML page, say)
+        // is still an error: its text is the message.
+        Body::Malformed => Value::String(lossy_text(&incoming.body)),
+        Body::Text(text) => Value::String(text),
+    };
     let request_id = first_scalar(&body, &env.request_id)
         .map(as_text)
-        .or_else(|| {
-            incoming
-                .headers
-                .get(REQUEST_ID_HEADER)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-        })
+        .or_else(|| header_request_id(incoming))
         .unwrap_or_else(|| sent_request_id.to_string());
     let flagged_failure = env
         .success_flag
@@ -193,8 +313,11 @@ pub fn interpret(
         });
     }
 
+    let redirect = incoming.status.is_redirection();
     let message = first_scalar(&body, &env.error_message)
         .map(as_text)
+        .filter(|_| !redirect)
+        .or_else(|| redirect.then(|| "redirect refused: check the base URL".to_string()))
         .or_else(|| body.as_str().map(|s| s.chars().take(300).collect()))
         .unwrap_or_else(|| {
             incoming
@@ -215,7 +338,7 @@ pub fn interpret(
     }
     let mut hints = hints;
     if hints.is_empty() {
-        hints.push(generic_hint(status, &vars));
+        hints.push(generic_hint(status, &vars, vendor));
     }
     Outcome::Failed(Failure {
         vendor: vendor.name.clone(),
@@ -232,8 +355,13 @@ pub fn interpret(
 }
 
 /// Advice for a status the manifest has no rule for.
-fn generic_hint(status: u16, vars: &HintVars<'_>) -> String {
+fn generic_hint(status: u16, vars: &HintVars<'_>, vendor: &VendorSpec) -> String {
     match status {
+        // Never followed: a redirect could carry the key to another host.
+        300..=399 => format!(
+            "{} answered with a redirect, which this server never follows. Ask the operator to check {}: the base URL is probably wrong (http instead of https, or a moved host).",
+            vendor.title, vendor.base_url_env
+        ),
         400..=499 => {
             "Check the arguments against the tool's description; don't retry unchanged.".into()
         }

@@ -177,7 +177,7 @@ impl LeadGenius {
             retry_safe: false,
         };
         tracing::info!(tool = %ctx.tool.name, "logging in to LeadGenius Pro");
-        let incoming = ctx.upstream.send(&outgoing, ctx.ct).await.map_err(|e| {
+        let incoming = ctx.upstream.send(&outgoing, ctx.ct, ctx.deadline).await.map_err(|e| {
             Refusal::new(
                 "login_failed",
                 format!(

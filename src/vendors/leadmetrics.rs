@@ -120,7 +120,7 @@ impl Leadmetrics {
             retry_safe: false,
         };
         tracing::info!(path, request_id = %request.request_id, "Leadmetrics {what}");
-        let answer = ctx.upstream.send(&request, ctx.ct).await.map_err(|e| {
+        let answer = ctx.upstream.send(&request, ctx.ct, ctx.deadline).await.map_err(|e| {
             Refusal::new(
                 "login_failed",
                 format!(

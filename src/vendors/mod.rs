@@ -31,7 +31,9 @@ use crate::rate_limit::RateLimiter;
 use crate::route::{self, Route};
 use crate::selection::Availability;
 use crate::stream::{self, StreamLimits};
-use crate::upstream::{Outgoing, REQUEST_ID_HEADER, Upstream, UpstreamError, new_request_id};
+use crate::upstream::{
+    CallScope, Deadline, Outgoing, REQUEST_ID_HEADER, Upstream, UpstreamError, new_request_id,
+};
 
 pub use envelope::{Failure, Outcome, Success};
 
@@ -69,6 +71,8 @@ pub struct AuthContext<'a> {
     pub base: &'a Url,
     pub upstream: &'a Upstream,
     pub ct: &'a CancellationToken,
+    /// The call's deadline, which a login shares.
+    pub deadline: Deadline,
 }
 
 pub trait Adapter: Send + Sync {
@@ -130,6 +134,8 @@ pub struct PreflightContext<'a> {
     pub args: &'a JsonObject,
     pub route: &'a Route,
     pub ct: &'a CancellationToken,
+    /// The call's deadline, which the reads share.
+    pub deadline: Deadline,
     runtime: &'a VendorRuntime,
     upstream: &'a Upstream,
     lookup: ToolLookup<'a>,
@@ -164,7 +170,15 @@ impl PreflightContext<'_> {
             Err(refusal) => return Outcome::Refused(refusal),
         };
         self.runtime
-            .send(self.upstream, &spec, &route, self.ct)
+            .send(
+                self.upstream,
+                &spec,
+                &route,
+                CallScope {
+                    ct: self.ct,
+                    deadline: self.deadline,
+                },
+            )
             .await
     }
 }
@@ -255,13 +269,14 @@ impl VendorRuntime {
         tool: &ToolSpec,
         args: &JsonObject,
         route: &Route,
-        ct: &CancellationToken,
+        scope: CallScope<'_>,
     ) -> Result<Preflight, Refusal> {
         let ctx = PreflightContext {
             tool,
             args,
             route,
-            ct,
+            ct: scope.ct,
+            deadline: scope.deadline,
             runtime: self,
             upstream,
             lookup,
@@ -282,14 +297,14 @@ impl VendorRuntime {
         route: &Route,
         args: &JsonObject,
         progress: &dyn Progress,
-        ct: &CancellationToken,
+        scope: CallScope<'_>,
     ) -> Outcome {
         if tool.stream {
             let limits = StreamLimits::from_args(args, upstream.limits().max_result_bytes);
-            self.read_stream(upstream, tool, route, &limits, progress, ct)
+            self.read_stream(upstream, tool, route, &limits, progress, scope)
                 .await
         } else {
-            self.send(upstream, tool, route, ct).await
+            self.send(upstream, tool, route, scope).await
         }
     }
 
@@ -301,7 +316,7 @@ impl VendorRuntime {
         tool: &ToolSpec,
         route: &Route,
         request_id: &str,
-        ct: &CancellationToken,
+        scope: CallScope<'_>,
     ) -> Result<Outgoing, Refusal> {
         let base = self
             .base_url
@@ -315,7 +330,8 @@ impl VendorRuntime {
                 tool,
                 base,
                 upstream,
-                ct,
+                ct: scope.ct,
+                deadline: scope.deadline,
             };
             self.adapter.authorize(ctx).await?
         };
@@ -352,13 +368,13 @@ impl VendorRuntime {
         upstream: &Upstream,
         tool: &ToolSpec,
         route: &Route,
-        ct: &CancellationToken,
+        scope: CallScope<'_>,
     ) -> Outcome {
         let request_id = new_request_id();
         let mut renewed = false;
         loop {
             let outgoing = match self
-                .authorized(upstream, tool, route, &request_id, ct)
+                .authorized(upstream, tool, route, &request_id, scope)
                 .await
             {
                 Ok(outgoing) => outgoing,
@@ -366,7 +382,7 @@ impl VendorRuntime {
             };
             tracing::info!(tool = %tool.name, method = route.method.as_str(), path = %route.url.path(), %request_id, "calling upstream");
             let incoming = match upstream
-                .send_paced(&outgoing, ct, Some(&self.limiter))
+                .send_paced(&outgoing, scope.ct, scope.deadline, Some(&self.limiter))
                 .await
             {
                 Ok(incoming) => incoming,
@@ -425,13 +441,13 @@ impl VendorRuntime {
         route: &Route,
         limits: &StreamLimits,
         progress: &dyn Progress,
-        ct: &CancellationToken,
+        scope: CallScope<'_>,
     ) -> Outcome {
         let request_id = new_request_id();
         let mut renewed = false;
         loop {
             let outgoing = match self
-                .authorized(upstream, tool, route, &request_id, ct)
+                .authorized(upstream, tool, route, &request_id, scope)
                 .await
             {
                 Ok(outgoing) => outgoing,
@@ -448,7 +464,7 @@ impl VendorRuntime {
                 ))
             };
             let response = match upstream
-                .open_stream(&outgoing, limits.max_duration, ct)
+                .open_stream(&outgoing, limits.max_duration, scope.ct, scope.deadline)
                 .await
             {
                 Ok(response) => response,
@@ -464,7 +480,7 @@ impl VendorRuntime {
             }
             if !status.is_success() || !is_event_stream(response.headers()) {
                 // An error, or an answer that is not a stream: read it as usual.
-                let incoming = match upstream.finish(response, ct).await {
+                let incoming = match upstream.finish(response, scope.ct, scope.deadline).await {
                     Ok(incoming) => incoming,
                     Err(e) => return unreachable(&e),
                 };
@@ -486,7 +502,7 @@ impl VendorRuntime {
             let body = response
                 .bytes_stream()
                 .map_err(|e| e.without_url().to_string());
-            let collected = stream::collect(body, limits, progress, ct).await;
+            let collected = stream::collect(body, limits, progress, scope.ct).await;
             tracing::info!(tool = %tool.name, events = collected.events.len(), ended = collected.ended.code(), "event stream read");
             let note = collected.note(&tool.name);
             return Outcome::Ok(Success {

@@ -853,6 +853,7 @@ fn token_expired(path: &str, times: usize) -> Fault {
         headers: vec![],
         body: json!({"success": false, "error": "Token expired", "errorType": "token_expired", "details": "The access token has expired.", "recommendation": "Get a new token with POST /api/auth."}),
         times,
+        ..Default::default()
     }
 }
 
@@ -1397,6 +1398,7 @@ async fn the_error_envelope_becomes_an_is_error_result() {
         headers: vec![],
         body: json!({"success": false, "error": "Insufficient permissions", "errorType": "insufficient_permissions", "details": "Only the owner or an admin may do this.", "recommendation": "Ask the company owner."}),
         times: 1,
+        ..Default::default()
     });
     let r = call(&client, "leadgenius_get_company", json!({})).await;
     assert!(is_error(&r));

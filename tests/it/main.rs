@@ -5,6 +5,7 @@
 mod common;
 mod rover;
 
+mod answers;
 mod cli;
 mod guardrails;
 mod leadgenius;

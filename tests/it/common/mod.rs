@@ -400,5 +400,6 @@ pub fn vendor_fault(
             .collect(),
         body,
         times,
+        ..Default::default()
     }
 }

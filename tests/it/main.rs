@@ -7,6 +7,7 @@ mod rover;
 
 mod cli;
 mod guardrails;
+mod hardening_transport;
 mod leadgenius;
 mod leadmetrics;
 mod leadpanther;

@@ -245,6 +245,11 @@ async fn serve_connection(
     tokio::pin!(connection);
     let mut shutting_down = false;
     loop {
+        // Shutting down, an idle connection (or one still sending its
+        // headers) has nothing to finish: close it now.
+        if shutting_down && conn.idle_since().is_some() {
+            return;
+        }
         // An idle connection closes `idle_timeout` after its last answer
         // (or its opening); a busy one is looked at again when it turns idle.
         let deadline = conn

@@ -73,7 +73,7 @@ impl Slots {
     }
 
     pub fn contains(&self, id: &str) -> bool {
-        self.lock().open.keys().any(|k| k.as_ref() == id)
+        self.lock().open.contains_key(id)
     }
 
     /// Holds a slot for an `initialize` request; `None` when every slot is taken.

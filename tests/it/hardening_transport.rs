@@ -234,6 +234,33 @@ async fn a_client_is_served_while_idle_sockets_pile_up() {
     );
 }
 
+#[tokio::test]
+async fn sigterm_still_shuts_down_gracefully() {
+    let mut server = http_server(&["--sandbox"], &[]).await;
+    let client = http_client(
+        &server,
+        TestClient::new(Human::CannotElicit),
+        Era::Handshake,
+    )
+    .await;
+    assert!(!client.list_all_tools().await.unwrap().is_empty());
+    let _idle = TcpStream::connect(addr(&server)).await.unwrap();
+    let mut half = TcpStream::connect(addr(&server)).await.unwrap();
+    half.write_all(b"GET /health HTTP/1.1\r\n").await.unwrap();
+    let pid = server.child.id().unwrap().to_string();
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    // Idle and half-sent connections don't hold the shutdown for its grace period.
+    let status = tokio::time::timeout(Duration::from_secs(5), server.child.wait())
+        .await
+        .expect("the server did not stop within 5 s of SIGTERM")
+        .unwrap();
+    assert!(status.success(), "{status:?}");
+}
+
 // ---- item 2: the session cap and idle expiry ----
 
 #[tokio::test]

@@ -76,9 +76,80 @@ pub struct HttpConfig {
     pub allowed_hosts: Vec<String>,
     /// Extra browser origins to accept besides loopback ones.
     pub allowed_origins: Vec<String>,
+    pub limits: HttpLimits,
+}
+
+/// What one HTTP listener holds open at most, and for how long.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpLimits {
+    /// A request's headers must be complete this long after the connection
+    /// opened or the previous answer ended (`LEADS_MCP_HEADER_TIMEOUT_SECS`).
+    pub header_timeout: Duration,
+    /// A connection with no request under way is closed after this long
+    /// (`LEADS_MCP_IDLE_TIMEOUT_SECS`).
+    pub idle_timeout: Duration,
+    /// Open TCP connections at most; past it the longest-idle one is closed
+    /// to make room (`LEADS_MCP_MAX_CONNECTIONS`).
+    pub max_connections: usize,
+    /// Open Streamable HTTP sessions at most (`LEADS_MCP_MAX_SESSIONS`).
+    pub max_sessions: usize,
+    /// A Streamable HTTP session that sees no message this long ends
+    /// (`LEADS_MCP_SESSION_IDLE_SECS`).
+    pub session_idle: Duration,
+}
+
+impl Default for HttpLimits {
+    fn default() -> Self {
+        Self {
+            header_timeout: Duration::from_secs(15),
+            idle_timeout: Duration::from_secs(60),
+            max_connections: 256,
+            max_sessions: 100,
+            session_idle: Duration::from_secs(300),
+        }
+    }
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8765";
+
+/// `--listen`: an IP socket address, or `localhost:PORT` (bound on 127.0.0.1).
+pub fn parse_listen(value: &str) -> Result<SocketAddr, String> {
+    let value = value.trim();
+    if let Ok(addr) = value.parse::<SocketAddr>() {
+        return Ok(addr);
+    }
+    let hint = "use IP:PORT (e.g. 127.0.0.1:8765, [::1]:8765, 0.0.0.0:8765) or localhost:PORT";
+    let Some((host, port)) = value.rsplit_once(':') else {
+        return Err(format!("{value:?} has no port: {hint}"));
+    };
+    let port: u16 = port
+        .parse()
+        .map_err(|_| format!("{value:?} has no valid port: {hint}"))?;
+    if host.eq_ignore_ascii_case("localhost") {
+        return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    Err(format!(
+        "{value:?}: only the name localhost is resolved; {hint}"
+    ))
+}
+
+/// Why a bearer token is too weak to guard a listener, if it is.
+fn weak_token(token: &str) -> Option<&'static str> {
+    if token.trim().is_empty() {
+        return Some("it is blank");
+    }
+    if token.chars().any(char::is_whitespace) {
+        return Some("it contains whitespace");
+    }
+    if token.chars().count() < 16 {
+        return Some("it is shorter than 16 characters");
+    }
+    let distinct: std::collections::BTreeSet<char> = token.chars().collect();
+    if distinct.len() < 8 {
+        return Some("it has fewer than 8 distinct characters");
+    }
+    None
+}
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -289,23 +360,61 @@ impl HttpConfig {
         };
         let token = env.var("LEADS_MCP_HTTP_TOKEN");
         if let Some(t) = &token
-            && t.len() < 16
+            && let Some(why) = weak_token(t)
         {
             return Err(ConfigError::Invalid {
                 name: "LEADS_MCP_HTTP_TOKEN",
                 value: "(hidden)".into(),
-                reason: "use at least 16 random characters".into(),
+                reason: format!("too weak: {why}; make a random one with `openssl rand -hex 32`"),
             });
         }
         let token = token.map(SecretString::from);
         if let Some(token) = &token {
             crate::redact::register(token);
         }
+        let defaults = HttpLimits::default();
+        let secs = |name: &'static str, default: Duration| -> Result<Duration, ConfigError> {
+            let Some(v) = env.var(name) else {
+                return Ok(default);
+            };
+            v.trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|n| (1..=86_400).contains(n))
+                .map(Duration::from_secs)
+                .ok_or_else(|| ConfigError::Invalid {
+                    name,
+                    value: v.clone(),
+                    reason: "a whole number of seconds from 1 to 86400".into(),
+                })
+        };
+        let count = |name: &'static str, default: usize| -> Result<usize, ConfigError> {
+            let Some(v) = env.var(name) else {
+                return Ok(default);
+            };
+            v.trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=100_000).contains(n))
+                .ok_or_else(|| ConfigError::Invalid {
+                    name,
+                    value: v.clone(),
+                    reason: "a whole number from 1 to 100000".into(),
+                })
+        };
+        let limits = HttpLimits {
+            header_timeout: secs("LEADS_MCP_HEADER_TIMEOUT_SECS", defaults.header_timeout)?,
+            idle_timeout: secs("LEADS_MCP_IDLE_TIMEOUT_SECS", defaults.idle_timeout)?,
+            max_connections: count("LEADS_MCP_MAX_CONNECTIONS", defaults.max_connections)?,
+            max_sessions: count("LEADS_MCP_MAX_SESSIONS", defaults.max_sessions)?,
+            session_idle: secs("LEADS_MCP_SESSION_IDLE_SECS", defaults.session_idle)?,
+        };
         Ok(Self {
             listen,
             token,
             allowed_hosts: split("LEADS_MCP_ALLOWED_HOSTS"),
             allowed_origins: split("LEADS_MCP_ALLOWED_ORIGINS"),
+            limits,
         })
     }
 }
@@ -368,6 +477,88 @@ mod tests {
         let e = env(&[("LEADS_MCP_HTTP_TOKEN", "short")]);
         let listen: SocketAddr = DEFAULT_LISTEN.parse().unwrap();
         let err = HttpConfig::from_env(listen, &e).unwrap_err().to_string();
-        assert!(!err.contains("short"), "the token value leaked: {err}");
+        assert!(!err.contains("\"short\""), "the token value leaked: {err}");
+    }
+
+    #[test]
+    fn blank_and_low_entropy_http_tokens_are_refused() {
+        let listen: SocketAddr = DEFAULT_LISTEN.parse().unwrap();
+        for weak in [
+            "                ",
+            "aaaaaaaaaaaaaaaa",
+            "abababababababababababab",
+            "abc def ghi jkl mno pqr",
+            "0123456",
+        ] {
+            let e = env(&[("LEADS_MCP_HTTP_TOKEN", weak)]);
+            let err = HttpConfig::from_env(listen, &e).unwrap_err().to_string();
+            assert!(err.contains("openssl rand -hex 32"), "{weak:?}: {err}");
+            assert!(!err.contains(weak), "the token value leaked: {err}");
+        }
+        let e = env(&[(
+            "LEADS_MCP_HTTP_TOKEN",
+            "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+        )]);
+        assert!(HttpConfig::from_env(listen, &e).unwrap().token.is_some());
+    }
+
+    #[test]
+    fn http_limits_have_defaults_and_are_checked() {
+        let listen: SocketAddr = DEFAULT_LISTEN.parse().unwrap();
+        let c = HttpConfig::from_env(listen, &env(&[])).unwrap();
+        assert_eq!(c.limits, HttpLimits::default());
+        let c = HttpConfig::from_env(
+            listen,
+            &env(&[
+                ("LEADS_MCP_HEADER_TIMEOUT_SECS", "3"),
+                ("LEADS_MCP_IDLE_TIMEOUT_SECS", "4"),
+                ("LEADS_MCP_MAX_CONNECTIONS", "5"),
+                ("LEADS_MCP_MAX_SESSIONS", "6"),
+                ("LEADS_MCP_SESSION_IDLE_SECS", "7"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(
+            c.limits,
+            HttpLimits {
+                header_timeout: Duration::from_secs(3),
+                idle_timeout: Duration::from_secs(4),
+                max_connections: 5,
+                max_sessions: 6,
+                session_idle: Duration::from_secs(7),
+            }
+        );
+        for (name, bad) in [
+            ("LEADS_MCP_HEADER_TIMEOUT_SECS", "0"),
+            ("LEADS_MCP_IDLE_TIMEOUT_SECS", "soon"),
+            ("LEADS_MCP_MAX_CONNECTIONS", "-1"),
+            ("LEADS_MCP_MAX_SESSIONS", "0"),
+        ] {
+            let err = HttpConfig::from_env(listen, &env(&[(name, bad)])).unwrap_err();
+            assert!(err.to_string().contains(name), "{err}");
+        }
+    }
+
+    #[test]
+    fn listen_accepts_ip_literals_and_localhost() {
+        assert_eq!(
+            parse_listen("127.0.0.1:8765").unwrap(),
+            "127.0.0.1:8765".parse::<SocketAddr>().unwrap()
+        );
+        assert_eq!(
+            parse_listen("[::1]:9").unwrap(),
+            "[::1]:9".parse::<SocketAddr>().unwrap()
+        );
+        assert_eq!(
+            parse_listen("localhost:8765").unwrap(),
+            "127.0.0.1:8765".parse::<SocketAddr>().unwrap()
+        );
+        assert_eq!(
+            parse_listen("LOCALHOST:0").unwrap(),
+            "127.0.0.1:0".parse::<SocketAddr>().unwrap()
+        );
+        for bad in ["localhost", "localhost:http", "example.com:80", ":80"] {
+            assert!(parse_listen(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -63,8 +63,9 @@ enum Command {
     Stdio,
     /// Serve Streamable HTTP at /mcp, legacy HTTP+SSE at /sse + /message, and /health.
     Http {
-        /// Address to listen on; a non-loopback one needs LEADS_MCP_HTTP_TOKEN.
-        #[arg(long, default_value = config::DEFAULT_LISTEN)]
+        /// Address to listen on (IP:PORT or localhost:PORT); a non-loopback
+        /// one needs LEADS_MCP_HTTP_TOKEN.
+        #[arg(long, default_value = config::DEFAULT_LISTEN, value_parser = config::parse_listen)]
         listen: SocketAddr,
     },
     /// List the tools the same flags and environment would serve.

@@ -4,18 +4,22 @@
 //!
 //! Every route checks `Host` and `Origin` (DNS-rebinding protection), and
 //! all but `/health` the bearer token when one is set. A non-loopback
-//! address is only served with a token.
+//! address is only served with a token. `POST /mcp` bodies are checked as
+//! JSON-RPC first (400 with a JSON-RPC error for what can't be served), and
+//! a new session needs a free slot.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use axum::Router;
+use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use futures::StreamExt;
+use rmcp::model::{ClientJsonRpcMessage, ClientRequest, ErrorCode};
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use secrecy::ExposeSecret;
 use serde_json::json;
@@ -23,7 +27,12 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::HttpConfig;
 use crate::server::{LeadsServer, Served};
-use crate::transport::legacy_sse;
+use crate::transport::jsonrpc::{self, Fault};
+use crate::transport::sessions::{Sessions, Slots};
+use crate::transport::{legacy_sse, listener};
+
+/// The largest `POST /mcp` body read (rmcp's own limit).
+const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 
 /// Who may reach the server: the rules of the security middleware.
 #[derive(Clone)]
@@ -126,6 +135,9 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 async fn check_access(State(access): State<Access>, request: Request, next: Next) -> Response {
     let headers = request.headers();
+    if headers.get_all(header::HOST).iter().count() > 1 {
+        return (StatusCode::BAD_REQUEST, "more than one Host header").into_response();
+    }
     if !access.host_allowed(headers) {
         return (
             StatusCode::FORBIDDEN,
@@ -162,18 +174,121 @@ async fn health(State(served): State<Arc<Served>>) -> impl IntoResponse {
     }))
 }
 
-/// The whole HTTP app, for `serve` and for tests.
+fn json_rpc_response(status: StatusCode, body: Vec<u8>) -> Response {
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+/// What `/mcp` checks before rmcp: the body is one JSON-RPC message rmcp
+/// can serve, a new session has a free slot, a DELETE names a session.
+async fn mcp_gate(State(slots): State<Arc<Slots>>, request: Request, next: Next) -> Response {
+    let session = request
+        .headers()
+        .get("mcp-session-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    if request.method() == Method::DELETE {
+        if let Some(id) = &session
+            && !slots.contains(id)
+        {
+            return (StatusCode::NOT_FOUND, "Not Found: Session not found").into_response();
+        }
+        return next.run(request).await;
+    }
+    let is_json = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+    if request.method() != Method::POST || !is_json {
+        // rmcp answers these (405, 406, 415).
+        return next.run(request).await;
+    }
+    let (parts, body) = request.into_parts();
+    let mut stream = body.into_data_stream();
+    let mut bytes = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        match chunk {
+            Ok(chunk) if bytes.len() + chunk.len() <= MAX_BODY_BYTES => {
+                bytes.extend_from_slice(&chunk);
+            }
+            Ok(_) => {
+                return (
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!("Payload Too Large: request body exceeds {MAX_BODY_BYTES} bytes"),
+                )
+                    .into_response();
+            }
+            Err(e) => {
+                return (
+                    StatusCode::BAD_REQUEST,
+                    format!("cannot read the request body: {e}"),
+                )
+                    .into_response();
+            }
+        }
+    }
+    let known_session = session.as_deref().is_some_and(|id| slots.contains(id));
+    let message = match jsonrpc::classify(&bytes) {
+        Ok(message) => message,
+        Err(fault) if fault.is_bad_request() => {
+            return json_rpc_response(StatusCode::BAD_REQUEST, fault.to_json());
+        }
+        // A request for an unknown session is rmcp's to answer (404).
+        Err(fault) if session.is_none() || known_session => {
+            return json_rpc_response(StatusCode::OK, fault.to_json());
+        }
+        Err(_) => None,
+    };
+    let mut _reservation = None;
+    if session.is_none()
+        && let Some(ClientJsonRpcMessage::Request(request)) = &message
+        && let ClientRequest::InitializeRequest(_) = &request.request
+    {
+        match slots.reserve() {
+            Some(slot) => _reservation = Some(slot),
+            None => {
+                tracing::warn!(cap = slots.cap(), "refused a session: every slot is taken");
+                let fault = Fault {
+                    id: Some(request.id.clone()),
+                    code: ErrorCode(-32000),
+                    message: format!(
+                        "too many open sessions ({} at most, LEADS_MCP_MAX_SESSIONS): end one with DELETE /mcp, or retry once an idle one expires ({} s without a message, LEADS_MCP_SESSION_IDLE_SECS)",
+                        slots.cap(),
+                        slots.idle().as_secs()
+                    ),
+                };
+                let mut response =
+                    json_rpc_response(StatusCode::SERVICE_UNAVAILABLE, fault.to_json());
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
+                return response;
+            }
+        }
+    }
+    // The slot stays held until rmcp has made the session (or failed to).
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
+}
+
+/// The whole HTTP app.
 pub fn app(served: Arc<Served>, config: &HttpConfig, shutdown: CancellationToken) -> Router {
     let factory_served = served.clone();
     let mcp_config = StreamableHttpServerConfig::default()
         // Host and Origin are checked by `check_access` for every route.
         .disable_allowed_hosts()
+        .with_max_request_body_bytes(MAX_BODY_BYTES)
         .with_cancellation_token(shutdown);
+    let slots = Slots::new(config.limits.max_sessions, config.limits.session_idle);
     let mcp = StreamableHttpService::new(
         move || Ok(LeadsServer::new(factory_served.clone())),
-        LocalSessionManager::default().into(),
+        Sessions::new(slots.clone()).into(),
         mcp_config,
     );
+    let mcp = Router::new()
+        .fallback_service(mcp)
+        .layer(middleware::from_fn_with_state(slots, mcp_gate));
     Router::new()
         .route("/health", get(health))
         .with_state(served.clone())
@@ -206,13 +321,12 @@ pub async fn serve(served: Arc<Served>, config: HttpConfig) -> Result<(), String
         "leads-mcp: listening on http://{addr} (Streamable HTTP /mcp, legacy SSE /sse, health /health)"
     );
     let signal = shutdown.clone();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            wait_for_signal().await;
-            signal.cancel();
-        })
-        .await
-        .map_err(|e| format!("HTTP server failed: {e}"))
+    listener::serve(listener, app, &config.limits, async move {
+        wait_for_signal().await;
+        signal.cancel();
+    })
+    .await;
+    Ok(())
 }
 
 async fn wait_for_signal() {
@@ -241,6 +355,7 @@ mod tests {
             token: token.map(|t| secrecy::SecretString::from(t.to_string())),
             allowed_hosts: vec!["mcp.example.com".into()],
             allowed_origins: vec!["https://app.example.com".into()],
+            limits: Default::default(),
         };
         Access::new(&config)
     }

@@ -2,7 +2,10 @@
 //! HTTP+SSE, plus the `tools` listing of what they would serve.
 
 pub mod http;
+pub mod jsonrpc;
 pub mod legacy_sse;
+pub mod listener;
+pub mod sessions;
 pub mod stdio;
 
 use crate::server::Served;

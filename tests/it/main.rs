@@ -8,6 +8,7 @@ mod rover;
 mod answers;
 mod cli;
 mod guardrails;
+mod hardening_transport;
 mod leadgenius;
 mod leadmetrics;
 mod leadpanther;

@@ -1145,6 +1145,16 @@ fn check_param(name: &str, def: &ParamManifest, required: bool) -> Result<(), St
             "path argument {name} must be a string or an integer"
         ));
     }
+    // An integer id has the vendor's range, so the schema itself refuses an
+    // id no vendor issues (e.g. 2^63, beyond what JSON parsers hold exactly).
+    if def.location == Location::Path
+        && def.schema.get("type") == Some(&json!("integer"))
+        && (def.schema.get("minimum").is_none() || def.schema.get("maximum").is_none())
+    {
+        return Err(format!(
+            "integer path argument {name} needs a minimum and a maximum (the vendor's id range)"
+        ));
+    }
     if def.location == Location::BodyObject && (def.schema.get("type") != Some(&json!("object"))) {
         return Err(format!("body_object argument {name} must be an object"));
     }
@@ -1774,6 +1784,45 @@ ends_session = true
         }
         let ok = "[[tool]]\nname = \"acme_create_thing\"\ntitle = \"T\"\ngroup = \"things\"\ndescription = \"D.\"\nmethod = \"POST\"\npath = \"/things\"\n[tool.params.x]\nin = \"body\"\ndescription = \"X.\"\ntype = \"object\"\nadditionalProperties = false\n";
         assert!(load(ok).is_ok());
+    }
+
+    #[test]
+    fn integer_path_ids_need_a_range() {
+        let tool = |bounds: &str| {
+            format!(
+                "[[tool]]\nname = \"acme_get_thing\"\ntitle = \"T\"\ngroup = \"things\"\ndescription = \"D.\"\nmethod = \"GET\"\npath = \"/things/{{id}}\"\n[tool.params.id]\nin = \"path\"\ntype = \"integer\"\nrequired = true\ndescription = \"Id.\"\n{bounds}\n"
+            )
+        };
+        for bounds in ["", "minimum = 1", "maximum = 9007199254740991"] {
+            let e = load(&tool(bounds)).unwrap_err();
+            assert!(e.message.contains("minimum and a maximum"), "{bounds}: {e}");
+        }
+        let c = load(&tool("minimum = 1\nmaximum = 9007199254740991")).unwrap();
+        let t = c.tool("acme_get_thing").unwrap();
+        assert!(
+            t.validator
+                .is_valid(&json!({"id": 9_007_199_254_740_991_u64}))
+        );
+        assert!(
+            !t.validator
+                .is_valid(&json!({"id": 9_007_199_254_740_992_u64}))
+        );
+    }
+
+    #[test]
+    fn leadsrover_ids_are_integers_in_the_json_safe_range() {
+        let c = Catalog::load().unwrap();
+        let max = 9_007_199_254_740_991_u64;
+        for t in c.tools.iter().filter(|t| t.vendor == "leadsrover") {
+            for (name, p) in t.input_schema["properties"].as_object().unwrap() {
+                let is_id = name == "id" || name == "productId" || name == "leadId";
+                if is_id {
+                    assert_eq!(p["type"], "integer", "{} {name}", t.name);
+                    assert_eq!(p["minimum"], 1, "{} {name}", t.name);
+                    assert_eq!(p["maximum"], max, "{} {name}", t.name);
+                }
+            }
+        }
     }
 
     #[test]

@@ -1199,23 +1199,63 @@ async fn a_cancelled_stream_stops_promptly() {
 async fn without_a_base_url_leadmetrics_is_not_served_and_startup_says_why() {
     let up = Upstream::start().await;
     let e = env(&up, &[("LEADMETRICS_BASE_URL", "")]);
-    for args in [&[][..], &["--vendors", "leadmetrics"][..]] {
+    let (client, stderr) = stdio_with(
+        &[],
+        &e,
+        TestClient::new(Human::CannotElicit),
+        Era::Handshake,
+        true,
+    )
+    .await;
+    assert!(tool_names(&client).await.is_empty());
+    client.cancel().await.unwrap();
+    let mut log = String::new();
+    stderr.unwrap().read_to_string(&mut log).await.unwrap();
+    assert!(
+        log.contains("leadmetrics is not served")
+            && log.contains("publishes no base URL: set LEADMETRICS_BASE_URL"),
+        "{log}"
+    );
+    assert!(up.requests().is_empty());
+}
+
+#[tokio::test]
+async fn named_without_a_base_url_leadmetrics_lists_its_tools_and_each_call_names_the_variable() {
+    let up = Upstream::start().await;
+    let e = env(&up, &[("LEADMETRICS_BASE_URL", "")]);
+    for era in [Era::Handshake, Era::Modern] {
         let (client, stderr) = stdio_with(
-            args,
+            &["--vendors", "leadmetrics"],
             &e,
-            TestClient::new(Human::CannotElicit),
-            Era::Handshake,
+            TestClient::new(Human::Accepts),
+            era,
             true,
         )
         .await;
-        assert!(tool_names(&client).await.is_empty(), "{args:?}");
+        let names = tool_names(&client).await;
+        assert_eq!(names.len(), 22, "{era:?}: {names:?}");
+        for name in &names {
+            // With or without its arguments: no call can work without the URL.
+            for arguments in [json!({}), json!({"id": APPROVAL_A1, "run_id": RUN})] {
+                let r = call(&client, name, arguments).await;
+                assert!(is_error(&r), "{era:?} {name}");
+                let s = structured(&r);
+                assert_eq!(s["error"]["code"], "no_base_url", "{era:?} {name}: {s}");
+                assert_eq!(s["error"]["sent"], false);
+                assert!(
+                    text(&r).contains("set LEADMETRICS_BASE_URL"),
+                    "{era:?} {name}: {}",
+                    text(&r)
+                );
+            }
+        }
         client.cancel().await.unwrap();
         let mut log = String::new();
         stderr.unwrap().read_to_string(&mut log).await.unwrap();
         assert!(
-            log.contains("leadmetrics is not served")
-                && log.contains("publishes no base URL: set LEADMETRICS_BASE_URL"),
-            "{args:?}: {log}"
+            log.contains("leadmetrics is served, but every call is refused")
+                && log.contains("LEADMETRICS_BASE_URL"),
+            "{log}"
         );
     }
     assert!(up.requests().is_empty());

@@ -33,9 +33,26 @@ impl Refusal {
 /// can't express. Every problem is listed, with the argument it concerns.
 pub fn check_arguments(tool: &ToolSpec, args: &JsonObject) -> Result<(), Refusal> {
     let instance = Value::Object(args.clone());
+    // "At least one field" stated in the schema (a `minProperties` on the
+    // input, or on the body object of a body_required tool) is reported
+    // below by the rule it states, which names the fields.
+    let stated_rule = |e: &jsonschema::ValidationError<'_>| {
+        matches!(
+            e.kind(),
+            jsonschema::error::ValidationErrorKind::MinProperties { .. }
+        ) && {
+            let at = e.instance_path().to_string();
+            at.is_empty()
+                || (tool.body_required
+                    && tool.params.iter().any(|p| {
+                        p.location == Location::BodyObject && at == format!("/{}", p.name)
+                    }))
+        }
+    };
     let mut problems: Vec<String> = tool
         .validator
         .iter_errors(&instance)
+        .filter(|e| !stated_rule(e))
         .map(|e| {
             let at = e.instance_path().to_string();
             // `masked` leaves the value out: arguments may hold personal data.

@@ -598,3 +598,65 @@ async fn oversized_lists_are_cut_with_a_pagination_hint() {
     assert!(text(&r).contains(&format!("offset={}", 10 + returned)));
     client.cancel().await.unwrap();
 }
+
+#[tokio::test]
+async fn at_least_one_field_is_stated_in_the_schema_and_refused() {
+    let up = Upstream::start().await;
+    let mut env = up.env();
+    env.retain(|(k, _)| !k.starts_with("LEADMETRICS_"));
+    let client = stdio(
+        &["--vendors", "leadpanther,leadsrover,leadgenius"],
+        &env,
+        TestClient::new(Human::CannotElicit),
+        Era::Handshake,
+    )
+    .await;
+    let tools = client.list_all_tools().await.unwrap();
+    let schema = |name: &str| {
+        Value::Object(
+            tools
+                .iter()
+                .find(|t| t.name == name)
+                .unwrap()
+                .input_schema
+                .as_ref()
+                .clone(),
+        )
+    };
+    assert_eq!(
+        schema("leadpanther_update_lead_magnet")["properties"]["body"]["minProperties"],
+        1
+    );
+    for name in [
+        "leadsrover_update_lead",
+        "leadsrover_update_conversation",
+        "leadgenius_update_client",
+        "leadgenius_update_lead",
+    ] {
+        assert_eq!(schema(name)["minProperties"], 2, "{name}");
+    }
+    // The server refuses what the schema refuses, naming the rule.
+    for (tool, arguments) in [
+        (
+            "leadpanther_update_lead_magnet",
+            json!({"id": "m1", "body": {}}),
+        ),
+        (
+            "leadpanther_update_lead_magnet",
+            json!({"id": "m1", "client_id": CLIENT_A, "body": {}}),
+        ),
+        ("leadsrover_update_lead", json!({"id": 1201})),
+        ("leadgenius_update_client", json!({"id": "c1"})),
+    ] {
+        let r = call(&client, tool, arguments.clone()).await;
+        assert!(is_error(&r), "{tool} {arguments}");
+        assert_eq!(structured(&r)["error"]["code"], "invalid_arguments");
+        assert!(
+            text(&r).contains("give at least one field to change"),
+            "{tool}: {}",
+            text(&r)
+        );
+    }
+    assert!(up.requests().is_empty());
+    client.cancel().await.unwrap();
+}

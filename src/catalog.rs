@@ -355,6 +355,9 @@ pub enum ConfirmKind {
     /// Acting as another user (impersonation). Always asked of a human,
     /// even when `LEADS_MCP_CONFIRM=client` trusts the client for the rest.
     Impersonate,
+    /// A decision in a human approval queue (approve or reject agent work):
+    /// the queue exists so that a person reviews it.
+    Approval,
 }
 
 impl ConfirmKind {
@@ -369,6 +372,7 @@ impl ConfirmKind {
             Self::Send => "send",
             Self::Bulk => "bulk",
             Self::Impersonate => "impersonate",
+            Self::Approval => "approval",
         }
     }
 }

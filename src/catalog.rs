@@ -359,6 +359,9 @@ pub enum ConfirmKind {
     /// Acting as another user (impersonation). Always asked of a human,
     /// even when `LEADS_MCP_CONFIRM=client` trusts the client for the rest.
     Impersonate,
+    /// A decision in a human approval queue (approve or reject agent work):
+    /// the queue exists so that a person reviews it.
+    Approval,
 }
 
 impl ConfirmKind {
@@ -373,6 +376,7 @@ impl ConfirmKind {
             Self::Send => "send",
             Self::Bulk => "bulk",
             Self::Impersonate => "impersonate",
+            Self::Approval => "approval",
         }
     }
 }
@@ -974,11 +978,15 @@ fn build_tool(
         .idempotent
         .unwrap_or(matches!(method, Method::Get | Method::Put | Method::Delete));
 
+    let min_properties = stated_minimum(t, &params, &properties)?;
     let mut schema = Map::new();
     schema.insert("type".into(), json!("object"));
     schema.insert("properties".into(), Value::Object(properties));
     if !required.is_empty() {
         schema.insert("required".into(), Value::Array(required));
+    }
+    if let Some(min) = min_properties {
+        schema.insert("minProperties".into(), json!(min));
     }
     schema.insert("additionalProperties".into(), Value::Bool(false));
     let validator = jsonschema::options()
@@ -1023,6 +1031,64 @@ fn build_tool(
         input_schema: Arc::new(schema),
         validator,
     })
+}
+
+/// "Give at least one field" in the schema, where a portable schema can
+/// say it (the server checks it too, with a clearer message):
+/// - a `body_required` tool whose body is one `body_object` argument must
+///   give that object `minProperties = 1`;
+/// - when the fields of which at least one is needed (the body of a
+///   `body_required` tool, or an unconditional `any_of` rule of single
+///   arguments) are exactly the optional arguments, the input itself gets
+///   `minProperties` = its required arguments + 1: with no other properties
+///   allowed, that is the same rule.
+fn stated_minimum(
+    t: &ToolManifest,
+    params: &[Param],
+    properties: &Map<String, Value>,
+) -> Result<Option<usize>, String> {
+    let is_body = |p: &Param| matches!(p.location, Location::Body | Location::BodyObject);
+    let mut at_least_one: Vec<BTreeSet<&str>> = Vec::new();
+    if t.body_required {
+        let body: Vec<&Param> = params.iter().filter(|p| is_body(p)).collect();
+        if let [only] = body.as_slice()
+            && only.location == Location::BodyObject
+        {
+            let min = properties
+                .get(&only.name)
+                .and_then(|p| p.get("minProperties"))
+                .and_then(Value::as_u64);
+            if min.is_none_or(|m| m < 1) {
+                return Err(format!(
+                    "body_required: give the body_object argument {} minProperties = 1, so its schema says it",
+                    only.name
+                ));
+            }
+        }
+        at_least_one.push(body.iter().map(|p| p.name.as_str()).collect());
+    }
+    for rule in &t.rules {
+        let plain = rule.when.is_empty()
+            && rule.each.is_none()
+            && rule.require.is_empty()
+            && rule.future.is_empty();
+        if plain && rule.any_of.iter().all(|group| group.len() == 1) {
+            at_least_one.push(rule.any_of.iter().flatten().map(String::as_str).collect());
+        }
+    }
+    if t.stream {
+        return Ok(None);
+    }
+    let optional: BTreeSet<&str> = params
+        .iter()
+        .filter(|p| !p.required)
+        .map(|p| p.name.as_str())
+        .collect();
+    let required = params.len() - optional.len();
+    Ok(at_least_one
+        .iter()
+        .any(|names| !names.is_empty() && *names == optional)
+        .then_some(required + 1))
 }
 
 fn is_uuid(s: &str) -> bool {
@@ -1150,6 +1216,16 @@ fn check_param(name: &str, def: &ParamManifest, required: bool) -> Result<(), St
     {
         return Err(format!(
             "path argument {name} must be a string or an integer"
+        ));
+    }
+    // An integer id has the vendor's range, so the schema itself refuses an
+    // id no vendor issues (e.g. 2^63, beyond what JSON parsers hold exactly).
+    if def.location == Location::Path
+        && def.schema.get("type") == Some(&json!("integer"))
+        && (def.schema.get("minimum").is_none() || def.schema.get("maximum").is_none())
+    {
+        return Err(format!(
+            "integer path argument {name} needs a minimum and a maximum (the vendor's id range)"
         ));
     }
     if def.location == Location::BodyObject && (def.schema.get("type") != Some(&json!("object"))) {
@@ -1781,6 +1857,102 @@ ends_session = true
         }
         let ok = "[[tool]]\nname = \"acme_create_thing\"\ntitle = \"T\"\ngroup = \"things\"\ndescription = \"D.\"\nmethod = \"POST\"\npath = \"/things\"\n[tool.params.x]\nin = \"body\"\ndescription = \"X.\"\ntype = \"object\"\nadditionalProperties = false\n";
         assert!(load(ok).is_ok());
+    }
+
+    #[test]
+    fn at_least_one_field_is_in_the_schema_where_it_can_be() {
+        let c = Catalog::load().unwrap();
+        let min = |name: &str| {
+            c.tool(name)
+                .unwrap()
+                .input_schema
+                .get("minProperties")
+                .cloned()
+        };
+        // id + at least one of the fields, every other argument optional.
+        for name in [
+            "leadsrover_update_lead",
+            "leadsrover_update_conversation",
+            "leadgenius_update_client",
+            "leadgenius_update_lead",
+        ] {
+            assert_eq!(min(name), Some(json!(2)), "{name}");
+        }
+        // An optional client_id besides the fields: the server's rule only.
+        assert_eq!(min("leadpanther_update_post"), None);
+        let magnet = c.tool("leadpanther_update_lead_magnet").unwrap();
+        assert_eq!(
+            magnet.input_schema["properties"]["body"]["minProperties"],
+            1
+        );
+        assert!(!magnet.validator.is_valid(&json!({"id": "m1", "body": {}})));
+        assert!(
+            magnet
+                .validator
+                .is_valid(&json!({"id": "m1", "body": {"title": "T"}}))
+        );
+        let lead = c.tool("leadsrover_update_lead").unwrap();
+        assert!(!lead.validator.is_valid(&json!({"id": 1})));
+        assert!(lead.validator.is_valid(&json!({"id": 1, "status": "new"})));
+
+        let e = load(
+            r#"
+[[tool]]
+name = "acme_update_thing"
+title = "Update"
+group = "things"
+description = "Update."
+method = "PATCH"
+path = "/things"
+body_required = true
+[tool.params.body]
+in = "body_object"
+type = "object"
+required = true
+description = "Body."
+"#,
+        )
+        .unwrap_err();
+        assert!(e.message.contains("minProperties = 1"), "{e}");
+    }
+
+    #[test]
+    fn integer_path_ids_need_a_range() {
+        let tool = |bounds: &str| {
+            format!(
+                "[[tool]]\nname = \"acme_get_thing\"\ntitle = \"T\"\ngroup = \"things\"\ndescription = \"D.\"\nmethod = \"GET\"\npath = \"/things/{{id}}\"\n[tool.params.id]\nin = \"path\"\ntype = \"integer\"\nrequired = true\ndescription = \"Id.\"\n{bounds}\n"
+            )
+        };
+        for bounds in ["", "minimum = 1", "maximum = 9007199254740991"] {
+            let e = load(&tool(bounds)).unwrap_err();
+            assert!(e.message.contains("minimum and a maximum"), "{bounds}: {e}");
+        }
+        let c = load(&tool("minimum = 1\nmaximum = 9007199254740991")).unwrap();
+        let t = c.tool("acme_get_thing").unwrap();
+        assert!(
+            t.validator
+                .is_valid(&json!({"id": 9_007_199_254_740_991_u64}))
+        );
+        assert!(
+            !t.validator
+                .is_valid(&json!({"id": 9_007_199_254_740_992_u64}))
+        );
+    }
+
+    #[test]
+    fn leadsrover_ids_are_integers_in_the_json_safe_range() {
+        let c = Catalog::load().unwrap();
+        let max = 9_007_199_254_740_991_u64;
+        for t in c.tools.iter().filter(|t| t.vendor == "leadsrover") {
+            for (name, p) in t.input_schema["properties"].as_object().unwrap() {
+                let is_id = name == "id" || name == "productId" || name == "leadId";
+                if is_id {
+                    assert_eq!(p["type"], "integer", "{} {name}", t.name);
+                    assert_eq!(p["minimum"], 1, "{} {name}", t.name);
+                    assert_eq!(p["maximum"], max, "{} {name}", t.name);
+                }
+            }
+        }
     }
 
     #[test]

@@ -330,6 +330,9 @@ pub fn describe(
         ConfirmKind::Impersonate => {
             "This acts as another user (impersonation), with that user's access; the vendor records it."
         }
+        ConfirmKind::Approval => {
+            "This decides an item of the human approval queue, which exists so that a person reviews agent work: only you should approve or reject it."
+        }
     };
     let mut text = format!(
         "{vendor_title}: {}. {what}\n{}\n",

@@ -33,9 +33,26 @@ impl Refusal {
 /// can't express. Every problem is listed, with the argument it concerns.
 pub fn check_arguments(tool: &ToolSpec, args: &JsonObject) -> Result<(), Refusal> {
     let instance = Value::Object(args.clone());
+    // "At least one field" stated in the schema (a `minProperties` on the
+    // input, or on the body object of a body_required tool) is reported
+    // below by the rule it states, which names the fields.
+    let stated_rule = |e: &jsonschema::ValidationError<'_>| {
+        matches!(
+            e.kind(),
+            jsonschema::error::ValidationErrorKind::MinProperties { .. }
+        ) && {
+            let at = e.instance_path().to_string();
+            at.is_empty()
+                || (tool.body_required
+                    && tool.params.iter().any(|p| {
+                        p.location == Location::BodyObject && at == format!("/{}", p.name)
+                    }))
+        }
+    };
     let mut problems: Vec<String> = tool
         .validator
         .iter_errors(&instance)
+        .filter(|e| !stated_rule(e))
         .map(|e| {
             let at = e.instance_path().to_string();
             // `masked` leaves the value out: arguments may hold personal data.
@@ -138,12 +155,20 @@ const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
     .remove(b'_')
     .remove(b'~');
 
+/// Characters no id may hold. No vendor documents an id with one, and each
+/// could change the route somewhere: `/` and `\` split segments (a proxy or
+/// framework that decodes `%2F` would turn `..%2Fme` into another route), `?`
+/// and `#` start a query or a fragment, `%` starts an escape.
+const REFUSED_IN_ID: &[char] = &['/', '\\', '?', '#', '%'];
+
 /// Longest id accepted in a path.
 const MAX_SEGMENT: usize = 256;
 
-/// One path value, checked and percent-encoded so that it stays one segment:
-/// no `/`, `?`, `#` or `%` survives unencoded, and `.`/`..` are refused
-/// because URL parsers resolve them even when encoded.
+/// One path value, checked and percent-encoded so that it stays one segment.
+/// Ids holding `/`, `\`, `?`, `#` or `%` are refused rather than encoded (see
+/// [`REFUSED_IN_ID`]), and so are `.`/`..`, which URL parsers resolve; what
+/// is left outside RFC 3986's unreserved set (spaces inside, non-ASCII) is
+/// percent-encoded.
 pub fn path_segment(value: &Value) -> Result<String, String> {
     let text = match value {
         Value::String(s) => s.clone(),
@@ -159,15 +184,17 @@ pub fn path_segment(value: &Value) -> Result<String, String> {
     if text.chars().any(char::is_control) {
         return Err("must not contain control characters".into());
     }
+    if text.contains(REFUSED_IN_ID) {
+        return Err(
+            "must not contain `/`, `\\`, `?`, `#` or `%`: an id is one path segment, passed as list results give it"
+                .into(),
+        );
+    }
     let trimmed = text.trim();
     if trimmed != text {
         return Err("must not start or end with spaces".into());
     }
-    if text == "."
-        || text == ".."
-        || text.eq_ignore_ascii_case("%2e")
-        || text.eq_ignore_ascii_case("%2e%2e")
-    {
+    if text == "." || text == ".." {
         return Err("is not an id".into());
     }
     Ok(percent_encoding::utf8_percent_encode(&text, SEGMENT).to_string())
@@ -503,11 +530,17 @@ mod tests {
             "abc-123_x.y~z"
         );
         assert_eq!(path_segment(&json!(1234)).unwrap(), "1234");
-        assert_eq!(path_segment(&json!("a/b")).unwrap(), "a%2Fb");
-        assert_eq!(path_segment(&json!("../admin")).unwrap(), "..%2Fadmin");
-        assert_eq!(path_segment(&json!("x?y=1#z")).unwrap(), "x%3Fy%3D1%23z");
-        assert_eq!(path_segment(&json!("%2F")).unwrap(), "%252F");
         assert_eq!(path_segment(&json!("é")).unwrap(), "%C3%A9");
+        assert_eq!(path_segment(&json!("a b")).unwrap(), "a%20b");
+        assert_eq!(path_segment(&json!("..a")).unwrap(), "..a");
+        // Refused, not encoded: none of these is an id, and a proxy that
+        // decodes `%2F` would make `..%2Fme` another route.
+        for bad in [
+            "a/b", "../admin", "a\\b", "x?y=1", "x#z", "%2F", "%2e%2e", "100%",
+        ] {
+            let e = path_segment(&json!(bad)).unwrap_err();
+            assert!(e.contains("must not contain"), "{bad}: {e}");
+        }
         for bad in [
             json!(""),
             json!("."),

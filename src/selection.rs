@@ -90,7 +90,15 @@ pub fn select(
             None => avail.by_default,
         };
         if let Some(why) = &avail.unusable {
-            if wanted || selection.vendors.is_none() {
+            // Named in --vendors: its tools are listed and each call says
+            // what is missing (and sends nothing), as for missing keys.
+            if wanted && selection.vendors.is_some() {
+                notes.push(format!(
+                    "{} is served, but every call is refused until this is fixed: {why}",
+                    vendor.name
+                ));
+                vendors.push(vendor.clone());
+            } else if selection.vendors.is_none() {
                 notes.push(format!("{} is not served: {why}", vendor.name));
             }
             continue;
@@ -326,27 +334,37 @@ path = "/tenants"
     }
 
     #[test]
-    fn unusable_vendors_are_not_served_even_when_named() {
+    fn unusable_vendors_are_served_only_when_named() {
         let unusable = |_: &VendorSpec| Availability {
             by_default: true,
             unusable: Some("Acme publishes no base URL: set ACME_BASE_URL".into()),
             reason: String::new(),
         };
-        for vendors in [None, Some(vec!["acme".to_string()])] {
-            let sel = Selection {
-                vendors,
-                add_tools: vec!["acme:admin".into()],
-                ..Selection::default()
-            };
-            let s = select(&catalog(), &sel, &unusable).unwrap();
-            assert!(s.tools.is_empty() && s.vendors.is_empty());
-            assert!(
-                s.notes[0].contains("acme is not served") && s.notes[0].contains("ACME_BASE_URL"),
-                "{:?}",
-                s.notes
-            );
-            assert!(s.notes.iter().any(|n| n.contains("--add-tools names")));
-        }
+        let sel = Selection {
+            add_tools: vec!["acme:admin".into()],
+            ..Selection::default()
+        };
+        let s = select(&catalog(), &sel, &unusable).unwrap();
+        assert!(s.tools.is_empty() && s.vendors.is_empty());
+        assert!(
+            s.notes[0].contains("acme is not served") && s.notes[0].contains("ACME_BASE_URL"),
+            "{:?}",
+            s.notes
+        );
+        assert!(s.notes.iter().any(|n| n.contains("--add-tools names")));
+        // Named in --vendors: served, and the note says its calls are refused.
+        let sel = Selection {
+            vendors: Some(vec!["acme".to_string()]),
+            ..Selection::default()
+        };
+        let s = select(&catalog(), &sel, &unusable).unwrap();
+        assert_eq!(names(&s), ["acme_list_things", "acme_create_thing"]);
+        assert!(
+            s.notes[0].contains("acme is served, but every call is refused")
+                && s.notes[0].contains("ACME_BASE_URL"),
+            "{:?}",
+            s.notes
+        );
     }
 
     #[test]

@@ -179,6 +179,8 @@ impl Served {
         args: &JsonObject,
     ) -> Result<Route, Refusal> {
         guard::check_read_only(tool, self.read_only)?;
+        // Without a base URL no call can work, whatever its arguments.
+        vendor.base()?;
         guard::check_arguments(tool, args)?;
         let route = vendor.route(tool, args)?;
         vendor.check_ready(tool)?;

@@ -373,7 +373,7 @@ fn seed() -> World {
         searches,
         webhooks,
         territory: Vec::new(),
-        settings: HashMap::new(),
+        settings: seeded_settings(),
         runs: Vec::new(),
         scrapes: Vec::new(),
     };
@@ -1402,6 +1402,42 @@ async fn territory_upsert(
 
 // ---------------------------------------------------------------------------
 // Settings
+
+/// The company comes configured, so a first settings read answers 200:
+/// URL settings for companyUrl and enrichment1 and 2, agent settings for
+/// copyright 1, SDR AI settings for message1 and aiLeadScore. Other
+/// services are not configured: processing them is skipped until an update
+/// adds them (creating settings that exist is a 409).
+fn seeded_settings() -> HashMap<&'static str, Obj> {
+    HashMap::from([
+        (
+            "url",
+            obj(json!({
+                "companyUrl": "https://enrich.example.com/company",
+                "companyUrl_Apikey": "sk_example_company",
+                "enrichment1": "https://enrich.example.com/e1",
+                "enrichment1_Apikey": "sk_example_e1",
+                "enrichment2": "https://enrich.example.com/e2",
+                "enrichment2_Apikey": "sk_example_e2"
+            })),
+        ),
+        (
+            "agent",
+            obj(json!({
+                "projectId": "project-example",
+                "enrichment1AgentId": "agent-example-1"
+            })),
+        ),
+        (
+            "sdr-ai",
+            obj(json!({
+                "projectId": "project-example",
+                "message1AgentId": "agent-example-m1",
+                "aiLeadScoreAgentId": "agent-example-score"
+            })),
+        ),
+    ])
+}
 
 fn settings_field_ok(kind: &str, field: &str) -> bool {
     match kind {

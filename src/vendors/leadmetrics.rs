@@ -251,37 +251,121 @@ impl Adapter for Leadmetrics {
     }
 }
 
-/// Impersonation: the human is shown which tenant it is, by name.
+/// What the human is shown before a confirmed call: for impersonation,
+/// which tenant it is, by name; for an approval decision, the item itself.
 fn preflight<'a>(ctx: &'a PreflightContext<'a>) -> BoxFuture<'a, Result<Preflight, Refusal>> {
     Box::pin(async move {
-        if ctx.tool.confirm != Some(ConfirmKind::Impersonate) {
-            return Ok(Preflight::default());
-        }
-        let id = ctx.args.get("id").and_then(Value::as_str).unwrap_or("");
-        let name = match ctx
-            .read("leadmetrics_list_tenants", json!({"limit": 100}))
-            .await
-        {
-            Outcome::Ok(tenants) => tenants
-                .body
-                .get("data")
-                .and_then(Value::as_array)
-                .and_then(|all| {
-                    all.iter()
-                        .find(|t| t.get("id").and_then(Value::as_str) == Some(id))
-                })
-                .and_then(|t| t.get("name").and_then(Value::as_str))
-                .map(|name| name.chars().take(120).collect::<String>()),
-            _ => None,
+        let details = match ctx.tool.confirm {
+            Some(ConfirmKind::Impersonate) => vec![tenant_line(ctx).await],
+            Some(ConfirmKind::Approval) => approval_lines(ctx).await,
+            _ => Vec::new(),
         };
-        let line = match name {
-            Some(name) => format!("Tenant: {name} ({id})"),
-            None => format!("Tenant {id}: its name could not be looked up."),
-        };
-        Ok(Preflight {
-            details: vec![line],
-        })
+        Ok(Preflight { details })
     })
+}
+
+async fn tenant_line(ctx: &PreflightContext<'_>) -> String {
+    let id = ctx.args.get("id").and_then(Value::as_str).unwrap_or("");
+    let name = match ctx
+        .read("leadmetrics_list_tenants", json!({"limit": 100}))
+        .await
+    {
+        Outcome::Ok(tenants) => tenants
+            .body
+            .get("data")
+            .and_then(Value::as_array)
+            .and_then(|all| {
+                all.iter()
+                    .find(|t| t.get("id").and_then(Value::as_str) == Some(id))
+            })
+            .and_then(|t| t.get("name").and_then(Value::as_str))
+            .map(|name| name.chars().take(120).collect::<String>()),
+        _ => None,
+    };
+    match name {
+        Some(name) => format!("Tenant: {name} ({id})"),
+        None => format!("Tenant {id}: its name could not be looked up."),
+    }
+}
+
+/// Pages of the approval queue read to find the item (100 items each).
+const QUEUE_PAGES: usize = 5;
+const QUEUE_PAGE: usize = 100;
+/// Characters of an item's content the confirmation shows.
+const SHOWN_CONTENT: usize = 2_000;
+
+/// The item, as the queue lists it (the reference has no route for one
+/// approval), and the decision. The item's text was written by an agent.
+async fn approval_lines(ctx: &PreflightContext<'_>) -> Vec<String> {
+    let id = ctx.args.get("id").and_then(Value::as_str).unwrap_or("");
+    let body = ctx.args.get("body");
+    let decision = body
+        .and_then(|b| b.get("decision"))
+        .and_then(Value::as_str)
+        .unwrap_or("?");
+    let mut lines = vec![format!("Decision: {decision}")];
+    let mut item = None;
+    let mut unreadable = false;
+    for page in 0..QUEUE_PAGES {
+        let offset = page * QUEUE_PAGE;
+        let args = json!({"limit": QUEUE_PAGE, "offset": offset});
+        let Outcome::Ok(answer) = ctx.read("leadmetrics_list_approvals", args).await else {
+            unreadable = true;
+            break;
+        };
+        let items = answer
+            .body
+            .get("data")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        item = items
+            .iter()
+            .find(|a| a.get("id").and_then(Value::as_str) == Some(id))
+            .cloned();
+        if item.is_some() || items.len() < QUEUE_PAGE {
+            break;
+        }
+    }
+    let Some(mut item) = item else {
+        lines.push(if unreadable {
+            format!(
+                "Approval {id}: the approval queue could not be read, so the item can't be shown."
+            )
+        } else {
+            format!("Approval {id}: not found in the approval queue, so the item can't be shown.")
+        });
+        return lines;
+    };
+    crate::guard::strip_hidden_text(&mut item);
+    let field = |name: &str, max: usize| {
+        item.get(name)
+            .and_then(Value::as_str)
+            .map(|v| v.chars().take(max).collect::<String>())
+    };
+    let mut head = format!(
+        "Item: {} ({id})",
+        field("title", 200).unwrap_or_else(|| "untitled".into())
+    );
+    for (name, label) in [
+        ("status", "status"),
+        ("activityId", "activity"),
+        ("createdAt", "created"),
+    ] {
+        if let Some(v) = field(name, 120) {
+            head.push_str(&format!(", {label} {v}"));
+        }
+    }
+    lines.push(head);
+    if let Some(content) = field("content", SHOWN_CONTENT + 1) {
+        let cut = content.chars().count() > SHOWN_CONTENT;
+        let shown: String = content.chars().take(SHOWN_CONTENT).collect();
+        lines.push(format!(
+            "Content (written by an agent){}:\n{shown}",
+            if cut { ", first 2,000 characters" } else { "" }
+        ));
+    }
+    lines
 }
 
 #[cfg(test)]

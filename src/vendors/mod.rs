@@ -232,19 +232,24 @@ impl VendorRuntime {
         self.adapter.credential_env()
     }
 
-    /// Step 3: the request for these (checked) arguments.
-    pub fn route(&self, tool: &ToolSpec, args: &JsonObject) -> Result<Route, Refusal> {
-        let base = self.base_url.as_ref().map_err(|why| {
+    /// The base URL, or the refusal every call gets without one (a vendor
+    /// named in `--vendors` is served without it so that its calls say so).
+    pub fn base(&self) -> Result<&Url, Refusal> {
+        self.base_url.as_ref().map_err(|why| {
             Refusal::new(
                 "no_base_url",
-                why.clone(),
+                format!("{why}. Nothing was sent."),
                 format!(
                     "Ask the operator to set {} and restart the server.",
                     self.spec.base_url_env
                 ),
             )
-        })?;
-        route::build(tool, base, args)
+        })
+    }
+
+    /// Step 3: the request for these (checked) arguments.
+    pub fn route(&self, tool: &ToolSpec, args: &JsonObject) -> Result<Route, Refusal> {
+        route::build(tool, self.base()?, args)
     }
 
     /// Whether the call can be sent at all, checked before anyone is asked to confirm it.

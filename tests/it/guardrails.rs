@@ -54,29 +54,38 @@ async fn only_catalog_routes_can_be_called() {
     }
     assert!(up.requests().is_empty());
 
-    // An id can't climb out of its segment, whatever it holds.
-    let r = call(
-        &client,
-        "leadpanther_get_post",
-        json!({"id": "../../clients"}),
-    )
-    .await;
+    // An id can't climb out of its segment: one holding `/`, `\`, `?`, `#`
+    // or `%` is refused, not percent-encoded (a proxy that decodes `%2F`
+    // would turn `..%2Fme` into another route), and nothing is sent.
+    for id in [
+        "../../clients",
+        "..%2Fme",
+        "a\\b",
+        "x?limit=1",
+        "x#frag",
+        "100%",
+    ] {
+        for tool in ["leadpanther_get_post", "leadpanther_delete_post"] {
+            let r = call(&client, tool, json!({"id": id})).await;
+            assert!(is_error(&r), "{tool} {id}");
+            let e = &structured(&r)["error"];
+            assert_eq!(e["code"], "invalid_arguments", "{tool} {id}");
+            assert_eq!(e["sent"], false);
+            assert!(
+                text(&r).contains("`id`: must not contain"),
+                "{tool} {id}: {}",
+                text(&r)
+            );
+        }
+    }
+    assert!(up.requests().is_empty(), "an unsafe id reached the vendor");
+    // Other characters outside the unreserved set are still encoded.
+    let r = call(&client, "leadpanther_get_post", json!({"id": "a b"})).await;
     assert!(is_error(&r));
-    let req = up.only_request();
-    assert_eq!(req.path, "/api/v1/posts/..%2F..%2Fclients");
-    let r = call(
-        &client,
-        "leadpanther_get_post",
-        json!({"id": "x?limit=1#frag"}),
-    )
-    .await;
-    assert!(is_error(&r));
-    let req = up.only_request();
-    assert_eq!(req.path, "/api/v1/posts/x%3Flimit%3D1%23frag");
-    assert_eq!(req.query, None);
+    assert_eq!(up.only_request().path, "/api/v1/posts/a%20b");
 
     // Ids the URL parser would resolve are refused before sending.
-    for id in ["..", ".", "%2e%2e"] {
+    for id in ["..", "."] {
         let r = call(&client, "leadpanther_get_post", json!({"id": id})).await;
         assert!(is_error(&r), "{id}");
         assert_eq!(structured(&r)["error"]["sent"], false);
@@ -587,5 +596,67 @@ async fn oversized_lists_are_cut_with_a_pagination_hint() {
     assert_eq!(s["truncated"]["returned"], returned);
     assert_eq!(s["next_offset"], 10 + returned);
     assert!(text(&r).contains(&format!("offset={}", 10 + returned)));
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn at_least_one_field_is_stated_in_the_schema_and_refused() {
+    let up = Upstream::start().await;
+    let mut env = up.env();
+    env.retain(|(k, _)| !k.starts_with("LEADMETRICS_"));
+    let client = stdio(
+        &["--vendors", "leadpanther,leadsrover,leadgenius"],
+        &env,
+        TestClient::new(Human::CannotElicit),
+        Era::Handshake,
+    )
+    .await;
+    let tools = client.list_all_tools().await.unwrap();
+    let schema = |name: &str| {
+        Value::Object(
+            tools
+                .iter()
+                .find(|t| t.name == name)
+                .unwrap()
+                .input_schema
+                .as_ref()
+                .clone(),
+        )
+    };
+    assert_eq!(
+        schema("leadpanther_update_lead_magnet")["properties"]["body"]["minProperties"],
+        1
+    );
+    for name in [
+        "leadsrover_update_lead",
+        "leadsrover_update_conversation",
+        "leadgenius_update_client",
+        "leadgenius_update_lead",
+    ] {
+        assert_eq!(schema(name)["minProperties"], 2, "{name}");
+    }
+    // The server refuses what the schema refuses, naming the rule.
+    for (tool, arguments) in [
+        (
+            "leadpanther_update_lead_magnet",
+            json!({"id": "m1", "body": {}}),
+        ),
+        (
+            "leadpanther_update_lead_magnet",
+            json!({"id": "m1", "client_id": CLIENT_A, "body": {}}),
+        ),
+        ("leadsrover_update_lead", json!({"id": 1201})),
+        ("leadgenius_update_client", json!({"id": "c1"})),
+    ] {
+        let r = call(&client, tool, arguments.clone()).await;
+        assert!(is_error(&r), "{tool} {arguments}");
+        assert_eq!(structured(&r)["error"]["code"], "invalid_arguments");
+        assert!(
+            text(&r).contains("give at least one field to change"),
+            "{tool}: {}",
+            text(&r)
+        );
+    }
+    assert!(up.requests().is_empty());
     client.cancel().await.unwrap();
 }

@@ -196,8 +196,30 @@ impl<'a> Session<'a> {
 
     /// Calls `tool`, which must succeed with exactly `expected` upstream.
     async fn step(&mut self, tool: &str, args: Value, expected: &[Req]) -> Value {
-        let result = call(self.client, tool, args).await;
+        let result = self.exchange(tool, args, expected).await;
         assert!(!is_error(&result), "{tool}: {}", text(&result));
+        let s = structured(&result);
+        assert_eq!(s["success"], true, "{tool}: {s}");
+        assert!(s["request_id"].is_string(), "{tool}");
+        s
+    }
+
+    /// Calls `tool`, which the vendor must refuse after exactly `expected`
+    /// upstream; returns the result's `error`.
+    async fn refused(&mut self, tool: &str, args: Value, expected: &[Req]) -> Value {
+        let result = self.exchange(tool, args, expected).await;
+        assert!(is_error(&result), "{tool}: {}", text(&result));
+        structured(&result)["error"].clone()
+    }
+
+    /// Calls `tool` and checks that exactly `expected` went upstream.
+    async fn exchange(
+        &mut self,
+        tool: &str,
+        args: Value,
+        expected: &[Req],
+    ) -> rmcp::model::CallToolResult {
+        let result = call(self.client, tool, args).await;
         let mut requests = self.up.requests();
         for login in requests.iter().filter(|r| is_login(r)) {
             assert_login(login, EMAIL);
@@ -222,10 +244,7 @@ impl<'a> Session<'a> {
             assert_headers(got, want.auth, self.bearer.as_deref().unwrap_or(""));
         }
         self.seen.insert(tool.to_string());
-        let s = structured(&result);
-        assert_eq!(s["success"], true, "{tool}: {s}");
-        assert!(s["request_id"].is_string(), "{tool}");
-        s
+        result
     }
 
     /// A call whose arguments are the request body, sent with the JWT.
@@ -496,8 +515,10 @@ async fn run_every_tool(client: &Client, test_client: &TestClient, up: &Upstream
     )
     .await;
 
-    // Settings: create, read, update each of the three.
-    for (kind, path, create, update) in [
+    // Settings: the sandbox company comes configured, so the first read of
+    // each of the three answers; creating them again is the vendor's 409;
+    // an update adds to them.
+    for (kind, path, seeded, update) in [
         (
             "url",
             "/api/settings/url",
@@ -514,15 +535,25 @@ async fn run_every_tool(client: &Client, test_client: &TestClient, up: &Upstream
             "sdr_ai",
             "/api/settings/sdr-ai",
             json!({"projectId": "project-example", "message1AgentId": "agent-example-m1"}),
-            json!({"aiLeadScoreAgentId": "agent-example-score"}),
+            json!({"aiLeadScoreAgentId": "agent-example-score-2"}),
         ),
     ] {
-        s.step(
-            &format!("leadgenius_create_{kind}_settings"),
-            json!({"settings": create}),
-            &[jwt("POST", path, None, Some(create.clone()))],
-        )
-        .await;
+        let get = format!("leadgenius_get_{kind}_settings");
+        let r = s
+            .step(&get, json!({}), &[jwt("GET", path, None, None)])
+            .await;
+        for (k, v) in seeded.as_object().unwrap() {
+            assert_eq!(&r["settings"][k], v, "{kind}");
+        }
+        let e = s
+            .refused(
+                &format!("leadgenius_create_{kind}_settings"),
+                json!({"settings": seeded}),
+                &[jwt("POST", path, None, Some(seeded.clone()))],
+            )
+            .await;
+        assert_eq!(e["status"], 409, "{kind}: {e}");
+        assert_eq!(e["code"], "already_exists", "{kind}: {e}");
         s.step(
             &format!("leadgenius_update_{kind}_settings"),
             json!({"settings": update}),
@@ -530,13 +561,9 @@ async fn run_every_tool(client: &Client, test_client: &TestClient, up: &Upstream
         )
         .await;
         let r = s
-            .step(
-                &format!("leadgenius_get_{kind}_settings"),
-                json!({}),
-                &[jwt("GET", path, None, None)],
-            )
+            .step(&get, json!({}), &[jwt("GET", path, None, None)])
             .await;
-        for (k, v) in create
+        for (k, v) in seeded
             .as_object()
             .unwrap()
             .iter()
@@ -1418,25 +1445,26 @@ async fn processing_runs_complete_and_change_the_lead() {
     let up = Upstream::start().await;
     let (client, _) = leadgenius(&login_env(&up), Human::CannotElicit, Era::Handshake).await;
     let ok = |r: &rmcp::model::CallToolResult| assert!(!is_error(r), "{}", text(r));
-    // Processing without settings: the vendor says to configure them first.
+    // A service the company's URL settings don't configure is skipped.
     let r = call(
         &client,
         "leadgenius_process_lead_enrichment",
-        json!({"leadId": lead_id(2), "services": ["enrichment1"]}),
+        json!({"leadId": lead_id(2), "services": ["enrichment3"]}),
     )
     .await;
-    assert!(is_error(&r));
-    assert!(text(&r).contains("POST /api/settings/url"), "{}", text(&r));
+    ok(&r);
+    assert_eq!(structured(&r)["skipped"], json!(["enrichment3"]));
+    assert_eq!(structured(&r)["runIds"], json!([]));
     ok(&call(
         &client,
-        "leadgenius_create_url_settings",
-        json!({"settings": {"enrichment1": "https://enrich.example.com/e1"}}),
+        "leadgenius_update_url_settings",
+        json!({"settings": {"enrichment3": "https://enrich.example.com/e3"}}),
     )
     .await);
     let r = call(
         &client,
         "leadgenius_process_lead_enrichment",
-        json!({"leadId": lead_id(2), "services": ["enrichment1"]}),
+        json!({"leadId": lead_id(2), "services": ["enrichment3"]}),
     )
     .await;
     ok(&r);
@@ -1447,7 +1475,7 @@ async fn processing_runs_complete_and_change_the_lead() {
         let r = call(&client, "leadgenius_get_task_status", json!({"runId": run})).await;
         ok(&r);
         if structured(&r)["status"] == "COMPLETED" {
-            assert_eq!(structured(&r)["output"]["field"], "enrichment1");
+            assert_eq!(structured(&r)["output"]["field"], "enrichment3");
             break;
         }
         assert!(polls < 5, "the run never completed");
@@ -1467,7 +1495,7 @@ async fn processing_runs_complete_and_change_the_lead() {
         .cloned()
         .unwrap();
     assert!(
-        lead["enrichment1"]
+        lead["enrichment3"]
             .as_str()
             .unwrap()
             .starts_with("Example enrich result")
@@ -1476,11 +1504,11 @@ async fn processing_runs_complete_and_change_the_lead() {
     let r = call(
         &client,
         "leadgenius_process_lead_enrichment",
-        json!({"leadId": lead_id(2), "services": ["enrichment1"]}),
+        json!({"leadId": lead_id(2), "services": ["enrichment3"]}),
     )
     .await;
     ok(&r);
-    assert_eq!(structured(&r)["skipped"], json!(["enrichment1"]));
+    assert_eq!(structured(&r)["skipped"], json!(["enrichment3"]));
     client.cancel().await.unwrap();
 }
 
@@ -1502,6 +1530,44 @@ async fn the_enrich_leads_prompt_is_served() {
         "next_page",
     ] {
         assert!(body.contains(expected), "{expected}");
+    }
+    client.cancel().await.unwrap();
+}
+
+#[tokio::test]
+async fn every_settings_read_answers_on_a_fresh_sandbox() {
+    let client = stdio(
+        &["--sandbox", "--vendors", "leadgenius"],
+        &[],
+        TestClient::new(Human::CannotElicit),
+        Era::Handshake,
+    )
+    .await;
+    let reads: Vec<String> = client
+        .list_all_tools()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.name.to_string())
+        .filter(|n| n.starts_with("leadgenius_get_") && n.ends_with("_settings"))
+        .collect();
+    assert_eq!(
+        reads,
+        [
+            "leadgenius_get_url_settings",
+            "leadgenius_get_agent_settings",
+            "leadgenius_get_sdr_ai_settings"
+        ]
+    );
+    for tool in &reads {
+        let r = call(&client, tool, json!({})).await;
+        assert!(!is_error(&r), "{tool}: {}", text(&r));
+        let s = structured(&r);
+        assert_eq!(s["success"], true, "{tool}: {s}");
+        assert!(
+            s["settings"].as_object().is_some_and(|o| !o.is_empty()),
+            "{tool}: {s}"
+        );
     }
     client.cancel().await.unwrap();
 }

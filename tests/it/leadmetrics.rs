@@ -222,10 +222,14 @@ fn cases() -> Vec<Case> {
         case(
             "leadmetrics_resolve_approval",
             json!({"id": APPROVAL_A1, "body": {"decision": "approve", "comment": "Looks good."}}),
-            vec![post(
-                format!("/dashboard/v1/approvals/{APPROVAL_A1}/resolve"),
-                Some(json!({"decision": "approve", "comment": "Looks good."})),
-            )],
+            // The item is read from the queue first, to show the human.
+            vec![
+                with_query(get("/dashboard/v1/approvals"), "limit=100&offset=0"),
+                post(
+                    format!("/dashboard/v1/approvals/{APPROVAL_A1}/resolve"),
+                    Some(json!({"decision": "approve", "comment": "Looks good."})),
+                ),
+            ],
             |r| assert_eq!(r["data"]["status"], "approved"),
         ),
         case(
@@ -517,16 +521,23 @@ async fn run_every_tool(client: &Client, up: &Upstream, human: &TestClient) {
 
     // Each confirmation showed the human the exact action.
     let asked = human.asked();
-    assert_eq!(asked.len(), 3, "{asked:#?}");
-    assert!(asked[0].contains("irreversible") && asked[0].contains(APPROVAL_C));
+    assert_eq!(asked.len(), 4, "{asked:#?}");
     assert!(
-        asked[1].contains("impersonation")
-            && asked[1].contains("Tenant: Example Tenant B (ten_0002)")
-            && asked[1].contains(&format!("/admin/v1/tenants/{TENANT_B}/impersonate")),
+        asked[0].contains("approval queue")
+            && asked[0].contains("Decision: approve")
+            && asked[0].contains(&format!("Item: LinkedIn post draft ({APPROVAL_A1})")),
         "{}",
-        asked[1]
+        asked[0]
     );
-    assert!(asked[2].contains("tenantIds") && asked[2].contains(TENANT_A));
+    assert!(asked[1].contains("irreversible") && asked[1].contains(APPROVAL_C));
+    assert!(
+        asked[2].contains("impersonation")
+            && asked[2].contains("Tenant: Example Tenant B (ten_0002)")
+            && asked[2].contains(&format!("/admin/v1/tenants/{TENANT_B}/impersonate")),
+        "{}",
+        asked[2]
+    );
+    assert!(asked[3].contains("tenantIds") && asked[3].contains(TENANT_A));
 
     // Logout revokes the held refresh token (never shown), and the next call
     // signs in again.
@@ -1002,6 +1013,151 @@ async fn bulk_resolve_is_confirmed_unless_the_operator_trusts_the_client() {
     client.cancel().await.unwrap();
 }
 
+#[tokio::test]
+async fn resolving_an_approval_asks_the_human_with_the_item_and_the_decision() {
+    let up = Upstream::start().await;
+    let resolve = |id: &str, decision: &str| json!({"id": id, "body": {"decision": decision, "comment": "Reviewed."}});
+    let resolved = |up: &Upstream| {
+        up.requests()
+            .into_iter()
+            .filter(|r| r.path.ends_with("/resolve"))
+            .map(|r| (r.path, r.body))
+            .collect::<Vec<_>>()
+    };
+    for era in [Era::Handshake, Era::Modern] {
+        for human in [Human::Declines, Human::Unticks, Human::CannotElicit] {
+            let what = format!("{era:?} {human:?}");
+            let tc = TestClient::new(human);
+            let client = stdio(
+                &["--vendors", "leadmetrics"],
+                &env(&up, &[]),
+                tc.clone(),
+                era,
+            )
+            .await;
+            let r = call(
+                &client,
+                "leadmetrics_resolve_approval",
+                resolve(APPROVAL_A2, "approve"),
+            )
+            .await;
+            assert!(is_error(&r), "{what}: {}", text(&r));
+            assert_eq!(structured(&r)["error"]["sent"], false, "{what}");
+            assert!(resolved(&up).is_empty(), "{what}: resolved without a yes");
+            if human == Human::CannotElicit {
+                assert_eq!(structured(&r)["error"]["code"], "confirmation_unavailable");
+                assert!(text(&r).contains("LEADS_MCP_CONFIRM=client"), "{what}");
+                assert!(tc.asked().is_empty());
+            } else {
+                let asked = tc.asked();
+                assert_eq!(asked.len(), 1, "{what}");
+                assert!(
+                    !asked[0].contains("Decision: reject")
+                        && asked[0].contains("Decision: approve")
+                        && asked[0].contains(&format!(
+                            "Item: Email sequence draft ({APPROVAL_A2}), status pending, activity {ACTIVITY_RUN}"
+                        ))
+                        && asked[0].contains("Example draft written by an agent."),
+                    "{what}: {}",
+                    asked[0]
+                );
+            }
+            client.cancel().await.unwrap();
+        }
+        // A yes resolves it, exactly as asked.
+        let tc = TestClient::new(Human::Accepts);
+        let client = stdio(
+            &["--vendors", "leadmetrics"],
+            &env(&up, &[]),
+            tc.clone(),
+            era,
+        )
+        .await;
+        let id = if era == Era::Handshake {
+            APPROVAL_A1
+        } else {
+            APPROVAL_A2
+        };
+        let r = call(
+            &client,
+            "leadmetrics_resolve_approval",
+            resolve(id, "reject"),
+        )
+        .await;
+        assert!(!is_error(&r), "{era:?}: {}", text(&r));
+        assert_eq!(structured(&r)["data"]["status"], "rejected");
+        assert_eq!(
+            resolved(&up),
+            [(
+                format!("/dashboard/v1/approvals/{id}/resolve"),
+                Some(json!({"decision": "reject", "comment": "Reviewed."}))
+            )]
+        );
+        assert!(
+            tc.asked()[0].contains("Decision: reject"),
+            "{:?}",
+            tc.asked()
+        );
+        client.cancel().await.unwrap();
+    }
+    // An id the queue doesn't list is said so; the human still decides.
+    let tc = TestClient::new(Human::Declines);
+    let client = stdio(
+        &["--vendors", "leadmetrics"],
+        &env(&up, &[]),
+        tc.clone(),
+        Era::Handshake,
+    )
+    .await;
+    let r = call(
+        &client,
+        "leadmetrics_resolve_approval",
+        resolve("apr_9999", "approve"),
+    )
+    .await;
+    assert!(is_error(&r));
+    assert!(
+        tc.asked()[0].contains("Approval apr_9999: not found in the approval queue"),
+        "{:?}",
+        tc.asked()
+    );
+    client.cancel().await.unwrap();
+
+    // LEADS_MCP_CONFIRM=client trusts the client's own approval, as elsewhere.
+    let mut e = env(&up, &[]);
+    e.push(("LEADS_MCP_CONFIRM".into(), "client".into()));
+    let tc = TestClient::new(Human::CannotElicit);
+    let client = stdio(
+        &["--vendors", "leadmetrics"],
+        &e,
+        tc.clone(),
+        Era::Handshake,
+    )
+    .await;
+    up.requests();
+    let r = call(
+        &client,
+        "leadmetrics_create_run_approval",
+        json!({"run_id": RUN, "body": {"title": "Check"}}),
+    )
+    .await;
+    assert!(!is_error(&r), "{}", text(&r));
+    let created = structured(&r)["data"]["approvalId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = call(
+        &client,
+        "leadmetrics_resolve_approval",
+        resolve(&created, "approve"),
+    )
+    .await;
+    assert!(!is_error(&r), "{}", text(&r));
+    assert!(tc.asked().is_empty());
+    assert_eq!(resolved(&up).len(), 1);
+    client.cancel().await.unwrap();
+}
+
 /// Waits (bounded) until `cond` holds.
 async fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
     let waited = tokio::time::timeout(Duration::from_secs(20), async {
@@ -1199,23 +1355,63 @@ async fn a_cancelled_stream_stops_promptly() {
 async fn without_a_base_url_leadmetrics_is_not_served_and_startup_says_why() {
     let up = Upstream::start().await;
     let e = env(&up, &[("LEADMETRICS_BASE_URL", "")]);
-    for args in [&[][..], &["--vendors", "leadmetrics"][..]] {
+    let (client, stderr) = stdio_with(
+        &[],
+        &e,
+        TestClient::new(Human::CannotElicit),
+        Era::Handshake,
+        true,
+    )
+    .await;
+    assert!(tool_names(&client).await.is_empty());
+    client.cancel().await.unwrap();
+    let mut log = String::new();
+    stderr.unwrap().read_to_string(&mut log).await.unwrap();
+    assert!(
+        log.contains("leadmetrics is not served")
+            && log.contains("publishes no base URL: set LEADMETRICS_BASE_URL"),
+        "{log}"
+    );
+    assert!(up.requests().is_empty());
+}
+
+#[tokio::test]
+async fn named_without_a_base_url_leadmetrics_lists_its_tools_and_each_call_names_the_variable() {
+    let up = Upstream::start().await;
+    let e = env(&up, &[("LEADMETRICS_BASE_URL", "")]);
+    for era in [Era::Handshake, Era::Modern] {
         let (client, stderr) = stdio_with(
-            args,
+            &["--vendors", "leadmetrics"],
             &e,
-            TestClient::new(Human::CannotElicit),
-            Era::Handshake,
+            TestClient::new(Human::Accepts),
+            era,
             true,
         )
         .await;
-        assert!(tool_names(&client).await.is_empty(), "{args:?}");
+        let names = tool_names(&client).await;
+        assert_eq!(names.len(), 22, "{era:?}: {names:?}");
+        for name in &names {
+            // With or without its arguments: no call can work without the URL.
+            for arguments in [json!({}), json!({"id": APPROVAL_A1, "run_id": RUN})] {
+                let r = call(&client, name, arguments).await;
+                assert!(is_error(&r), "{era:?} {name}");
+                let s = structured(&r);
+                assert_eq!(s["error"]["code"], "no_base_url", "{era:?} {name}: {s}");
+                assert_eq!(s["error"]["sent"], false);
+                assert!(
+                    text(&r).contains("set LEADMETRICS_BASE_URL"),
+                    "{era:?} {name}: {}",
+                    text(&r)
+                );
+            }
+        }
         client.cancel().await.unwrap();
         let mut log = String::new();
         stderr.unwrap().read_to_string(&mut log).await.unwrap();
         assert!(
-            log.contains("leadmetrics is not served")
-                && log.contains("publishes no base URL: set LEADMETRICS_BASE_URL"),
-            "{args:?}: {log}"
+            log.contains("leadmetrics is served, but every call is refused")
+                && log.contains("LEADMETRICS_BASE_URL"),
+            "{log}"
         );
     }
     assert!(up.requests().is_empty());

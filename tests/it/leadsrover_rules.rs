@@ -129,6 +129,29 @@ async fn documented_argument_rules_are_refused_before_sending() {
             "`status`",
         ),
         ("leadsrover_get_lead", json!({"id": "../me"}), "`id`"),
+        // Ids are integers in 1..=2^53-1 (the JSON-safe range): 2^63 and
+        // 2^53 are refused by the schema.
+        (
+            "leadsrover_get_lead",
+            json!({"id": 9_223_372_036_854_775_808_u64}),
+            "`id`",
+        ),
+        (
+            "leadsrover_delete_lead",
+            json!({"id": 9_007_199_254_740_992_u64}),
+            "`id`",
+        ),
+        ("leadsrover_get_product", json!({"id": 0}), "`id`"),
+        (
+            "leadsrover_list_leads",
+            json!({"productId": 9_007_199_254_740_992_u64}),
+            "productId",
+        ),
+        (
+            "leadsrover_list_drafts",
+            json!({"leadId": 9_223_372_036_854_775_808_u64}),
+            "leadId",
+        ),
         (
             "leadsrover_reply_conversation",
             json!({"id": 92, "message": ""}),
@@ -174,13 +197,22 @@ async fn documented_argument_rules_are_refused_before_sending() {
     )
     .await;
     assert!(!is_error(&r), "{}", text(&r));
+    // The largest id in range is sent (and not found).
+    let r = call(
+        &client,
+        "leadsrover_get_lead",
+        json!({"id": 9_007_199_254_740_991_u64}),
+    )
+    .await;
+    assert_eq!(error_of(&r)["status"], 404, "{}", text(&r));
     let reqs = up.requests();
     assert_eq!(
         crate::rover::lines(&reqs),
         [
             "PATCH /api/v1/conversations/90",
             "PATCH /api/v1/conversations/90",
-            "POST /api/v1/leads/1202/feedback"
+            "POST /api/v1/leads/1202/feedback",
+            "GET /api/v1/leads/9007199254740991"
         ]
     );
     assert_eq!(reqs[1].body, Some(json!({"snoozedUntil": null})));

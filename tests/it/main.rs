@@ -2,11 +2,13 @@
 //! MCP clients against the recording sandbox. One binary links the
 //! dependencies once, which keeps the release build CI runs short.
 
+mod bundle;
 mod common;
 mod rover;
 
 mod cli;
 mod guardrails;
+mod install;
 mod leadgenius;
 mod leadmetrics;
 mod leadpanther;

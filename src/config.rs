@@ -245,6 +245,17 @@ impl VendorEnv {
         self.values.contains_key(name)
     }
 
+    /// The same variables, restricted to `names`: one credential mode's.
+    pub fn only(&self, names: &[&str]) -> Self {
+        let values = self
+            .values
+            .iter()
+            .filter(|(k, _)| names.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        Self { values }
+    }
+
     /// For values that are not secrets, like base URLs.
     pub fn plain(&self, name: &str) -> Option<String> {
         self.values.get(name).map(|v| v.expose_secret().to_string())

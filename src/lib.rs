@@ -1,9 +1,13 @@
 //! leads-mcp: an MCP server for the documented APIs of five lead-generation
 //! vendors. See DESIGN.md beside the repository for the data flow of a call.
 
+pub mod bundle;
 pub mod catalog;
+pub mod client_config;
 pub mod config;
 pub mod confirm;
+pub mod doctor;
+pub mod env_vars;
 pub mod guard;
 pub mod mcp_log;
 pub mod progress;

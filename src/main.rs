@@ -1,14 +1,16 @@
-//! The command line: `leads-mcp [flags] stdio | http | tools`.
+//! The command line: `leads-mcp [flags] stdio | http | tools | doctor | config <client> | bundle-manifest`.
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use leads_mcp::catalog::Catalog;
+use leads_mcp::client_config::{self, Client};
 use leads_mcp::config::{self, Config, Flags, HttpConfig, ProcessEnv, VendorEnv};
 use leads_mcp::sandbox::Sandbox;
 use leads_mcp::server::Served;
-use leads_mcp::{transport, vendors};
+use leads_mcp::{bundle, doctor, transport, vendors};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -74,14 +76,53 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Check each served vendor live through its documented identity route:
+    /// reachable, credentials accepted, plan/scopes/credits. Exit 0 only if all pass.
+    Doctor {
+        /// Seconds each check waits for an answer (no retries).
+        #[arg(long, default_value_t = 10)]
+        timeout: u64,
+    },
+    /// Print the entry that adds this binary, with the vendors the same flags
+    /// and environment serve, to a client's configuration (secrets as placeholders).
+    Config {
+        #[arg(value_enum)]
+        client: ClientArg,
+    },
+    /// Print the MCP Bundle manifest.json, from the catalog (bundle/build.sh uses it).
+    BundleManifest,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ClientArg {
+    ClaudeDesktop,
+    ClaudeCode,
+    Vscode,
+    Cursor,
+}
+
+impl From<ClientArg> for Client {
+    fn from(c: ClientArg) -> Self {
+        match c {
+            ClientArg::ClaudeDesktop => Client::ClaudeDesktop,
+            ClientArg::ClaudeCode => Client::ClaudeCode,
+            ClientArg::Vscode => Client::Vscode,
+            ClientArg::Cursor => Client::Cursor,
+        }
+    }
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // A serving process logs each upstream call; the one-shot commands print
+    // their own report and log only warnings.
+    let default_filter = match cli.command {
+        Command::Stdio | Command::Http { .. } => "leads_mcp=info,rmcp=warn",
+        _ => "leads_mcp=warn,rmcp=warn",
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
-            EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| EnvFilter::new("leads_mcp=info,rmcp=warn")),
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter)),
         )
         .with_writer(leads_mcp::redact::ScrubbedStderr)
         .with_ansi(false)
@@ -103,6 +144,19 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> ExitCode {
+    if matches!(cli.command, Command::BundleManifest) {
+        return match Catalog::load()
+            .map_err(|e| e.to_string())
+            .and_then(|c| bundle::manifest(&c))
+            .and_then(|m| serde_json::to_string_pretty(&m).map_err(|e| e.to_string()))
+        {
+            Ok(text) => {
+                println!("{text}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(e),
+        };
+    }
     let g = &cli.global;
     let flags = Flags {
         sandbox: g.sandbox,
@@ -140,7 +194,7 @@ async fn run(cli: Cli) -> ExitCode {
         Err(e) => return fail(e.to_string()),
     };
     // `tools` prints the notes itself; a serving process logs them.
-    if !matches!(cli.command, Command::Tools { .. }) {
+    if matches!(cli.command, Command::Stdio | Command::Http { .. }) {
         for note in &served.notes {
             tracing::warn!("{note}");
         }
@@ -150,7 +204,70 @@ async fn run(cli: Cli) -> ExitCode {
             );
         }
     }
+    let catalog = match Catalog::load() {
+        Ok(c) => c,
+        Err(e) => return fail(e.to_string()),
+    };
+    // The served vendors, in the catalog's order.
+    let served_vendors: Vec<String> = catalog
+        .vendors
+        .iter()
+        .filter(|v| {
+            served.vendors.contains_key(&v.name) && served.tools.iter().any(|t| t.vendor == v.name)
+        })
+        .map(|v| v.name.clone())
+        .collect();
     let result = match cli.command {
+        Command::BundleManifest => Ok(()),
+        Command::Doctor { timeout } => {
+            if served_vendors.is_empty() {
+                return fail(
+                    "no vendor is served: set a vendor's credentials (e.g. LEADPANTHER_API_KEY), pass --vendors, or try --sandbox".into(),
+                );
+            }
+            let timeout = std::time::Duration::from_secs(timeout.max(1));
+            match doctor::run(
+                &catalog,
+                &served_vendors,
+                &config.vendor_env,
+                &config.limits,
+                timeout,
+            )
+            .await
+            {
+                Ok(rows) => {
+                    print!("{}", doctor::render(&rows));
+                    return if rows.iter().all(|r| r.ok) {
+                        ExitCode::SUCCESS
+                    } else {
+                        ExitCode::FAILURE
+                    };
+                }
+                Err(e) => Err(e),
+            }
+        }
+        Command::Config { client } => {
+            if served_vendors.is_empty() {
+                return fail(
+                    "no vendor is served: set a vendor's credentials (e.g. LEADPANTHER_API_KEY), pass --vendors, or try --sandbox".into(),
+                );
+            }
+            match std::env::current_exe() {
+                Ok(exe) => {
+                    let launch = client_config::launch(
+                        exe.display().to_string(),
+                        &flags,
+                        &served_vendors,
+                        &config.vendor_env,
+                        &ProcessEnv,
+                        &catalog,
+                    );
+                    print!("{}", client_config::render(client.into(), &launch));
+                    Ok(())
+                }
+                Err(e) => Err(format!("cannot tell where this binary is: {e}")),
+            }
+        }
         Command::Tools { json } => transport::print_tools(&served, json),
         Command::Stdio => transport::stdio::serve(served).await,
         Command::Http { listen } => match HttpConfig::from_env(listen, &ProcessEnv) {

@@ -2,6 +2,7 @@
 //! MCP clients against the recording sandbox. One binary links the
 //! dependencies once, which keeps the release build CI runs short.
 
+mod bundle;
 mod common;
 mod rover;
 
@@ -9,6 +10,7 @@ mod answers;
 mod cli;
 mod guardrails;
 mod hardening_transport;
+mod install;
 mod leadgenius;
 mod leadmetrics;
 mod leadpanther;

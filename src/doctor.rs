@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 use crate::catalog::{Catalog, ToolSpec, VendorSpec};
 use crate::config::{Limits, VendorEnv};
 use crate::env_vars::{self, CredentialMode};
-use crate::upstream::Upstream;
+use crate::upstream::{CallScope, Deadline, Upstream};
 use crate::vendors::{Outcome, VendorRuntime};
 
 /// The documented read-only routes a vendor is checked with: (credential
@@ -107,31 +107,6 @@ fn facts(body: &Value) -> Vec<String> {
         .collect()
 }
 
-/// Replaces every configured secret value in `text`.
-struct Redactor {
-    secrets: Vec<String>,
-}
-
-impl Redactor {
-    fn new(env: &VendorEnv, catalog: &Catalog) -> Self {
-        let secrets = env_vars::all(catalog)
-            .into_iter()
-            .filter(|v| v.secret)
-            .filter_map(|v| env.plain(&v.name))
-            .filter(|s| s.len() >= 4)
-            .collect();
-        Self { secrets }
-    }
-
-    fn clean(&self, text: &str) -> String {
-        let mut out = text.to_string();
-        for s in &self.secrets {
-            out = out.replace(s.as_str(), "(hidden)");
-        }
-        out
-    }
-}
-
 /// Checks every vendor in `vendors` (catalog names) with `env`; each
 /// request waits at most `timeout` and is not retried.
 pub async fn run(
@@ -144,17 +119,18 @@ pub async fn run(
     let limits = Limits {
         connect_timeout: timeout,
         request_timeout: timeout,
+        call_deadline: timeout,
         read_retries: 0,
         max_retry_wait: Duration::ZERO,
         ..limits.clone()
     };
     let upstream = Upstream::new(limits).map_err(|e| e.to_string())?;
-    let redactor = Redactor::new(env, catalog);
     let mut rows = Vec::new();
     for spec in catalog.vendors.iter().filter(|v| vendors.contains(&v.name)) {
         for row in check_vendor(catalog, spec, env, &upstream).await {
             rows.push(Row {
-                detail: redactor.clean(&row.detail),
+                // The env's keys were registered when it was captured.
+                detail: crate::redact::scrub(&row.detail).into_owned(),
                 ..row
             });
         }
@@ -294,7 +270,11 @@ async fn check_one(
         next: r.next,
     })?;
     let ct = CancellationToken::new();
-    match runtime.send(upstream, tool, &route, &ct).await {
+    let scope = CallScope {
+        ct: &ct,
+        deadline: Deadline::after(upstream.limits().call_deadline),
+    };
+    match runtime.send(upstream, tool, &route, scope).await {
         Outcome::Ok(success) => {
             let mut out = facts(&success.body);
             out.push(format!("{} request id {}", tool.name, success.request_id));
@@ -440,13 +420,11 @@ mod tests {
     }
 
     #[test]
-    fn the_redactor_hides_configured_secrets() {
-        let catalog = Catalog::load().unwrap();
-        let env = VendorEnv::from_pairs([("LEADSPRO_API_KEY", "sentinel-value-123")]);
-        let r = Redactor::new(&env, &catalog);
+    fn configured_secrets_are_hidden_from_rows() {
+        let _env = VendorEnv::from_pairs([("LEADSPRO_API_KEY", "sentinel-value-123")]);
         assert_eq!(
-            r.clean("bad key sentinel-value-123 given"),
-            "bad key (hidden) given"
+            crate::redact::scrub("bad key sentinel-value-123 given"),
+            "bad key [redacted] given"
         );
     }
 }

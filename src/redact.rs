@@ -12,7 +12,7 @@ use std::io::Write;
 use std::sync::RwLock;
 
 use rmcp::ErrorData as McpError;
-use rmcp::model::{CallToolResponse, CallToolResult, ContentBlock};
+use rmcp::model::{CallToolResponse, CallToolResult};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 
@@ -93,26 +93,13 @@ pub fn scrub_value(value: &mut Value) {
 }
 
 pub fn scrub_result(result: &mut CallToolResult) {
+    // Blocks are scrubbed through their JSON form, so every kind (text,
+    // embedded resources, ...) is covered without naming each.
     for block in &mut result.content {
-        scrub_block(block);
+        scrub_serialized(block);
     }
     if let Some(structured) = &mut result.structured_content {
         scrub_value(structured);
-    }
-}
-
-fn scrub_block(block: &mut ContentBlock) {
-    // Blocks are serialized and scrubbed as JSON, so every kind (text,
-    // embedded resources, ...) is covered without naming each.
-    let Ok(mut value) = serde_json::to_value(&*block) else {
-        return;
-    };
-    let before = value.clone();
-    scrub_value(&mut value);
-    if value != before
-        && let Ok(clean) = serde_json::from_value(value)
-    {
-        *block = clean;
     }
 }
 

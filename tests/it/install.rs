@@ -589,7 +589,16 @@ fn expected_environment_variables() -> Value {
                     "description": v.description,
                     "isRequired": false,
                     "isSecret": v.secret,
-                    "format": if v.name == "LEADS_MCP_READ_ONLY" { "boolean" } else if v.name == "LEADS_MCP_MAX_RESULT_BYTES" { "number" } else { "string" },
+                    "format": if v.name == "LEADS_MCP_READ_ONLY" {
+                        "boolean"
+                    } else if v.name.ends_with("_SECS")
+                        || v.name.ends_with("_BYTES")
+                        || v.name.starts_with("LEADS_MCP_MAX_")
+                    {
+                        "number"
+                    } else {
+                        "string"
+                    },
                 });
                 if let Some(d) = v.default {
                     entry["default"] = Value::String(d);

@@ -152,8 +152,12 @@ impl SessionManager for Sessions {
     }
 
     async fn close_session(&self, id: &SessionId) -> Result<(), Self::Error> {
-        self.slots.lock().open.remove(id);
-        Ok(self.inner.close_session(id).await?)
+        let removed = self.slots.lock().open.remove(id).is_some();
+        let closed = self.inner.close_session(id).await;
+        if removed {
+            give_back_memory();
+        }
+        Ok(closed?)
     }
 
     async fn create_stream(
@@ -253,3 +257,38 @@ where
         self.inner.close()
     }
 }
+
+/// A trim is scheduled and has not run yet.
+static TRIM_PENDING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Hands the memory that ended sessions freed back to the system, at most
+/// once a second however many sessions end. glibc's malloc keeps freed
+/// memory in its arenas otherwise: 1,000 sessions opened and deleted left
+/// RSS at about 82 MB (start: 19 MB) with under 3 MB in use.
+fn give_back_memory() {
+    use std::sync::atomic::Ordering;
+    if TRIM_PENDING.swap(true, Ordering::AcqRel) {
+        return;
+    }
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        TRIM_PENDING.store(false, Ordering::Release);
+        return;
+    };
+    runtime.spawn(async {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        TRIM_PENDING.store(false, Ordering::Release);
+        let _ = tokio::task::spawn_blocking(trim).await;
+    });
+}
+
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn trim() {
+    // SAFETY: malloc_trim only walks and shrinks glibc's own heaps, under
+    // their locks; it may be called from any thread at any time.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn trim() {}

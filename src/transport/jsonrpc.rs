@@ -138,6 +138,7 @@ pub fn classify(bytes: &[u8]) -> Result<Option<ClientJsonRpcMessage>, Fault> {
     };
     if let ClientJsonRpcMessage::Request(request) = &message
         && let ClientRequest::CustomRequest(custom) = &request.request
+        && !removed_for_its_generation(&custom.method, &value)
         && let Some(reason) = params_error(&custom.method, &value)
     {
         return Err(Fault {
@@ -147,6 +148,24 @@ pub fn classify(bytes: &[u8]) -> Result<Option<ClientJsonRpcMessage>, Fault> {
         });
     }
     Ok(Some(message))
+}
+
+/// Methods the 2026-07-28 generation removed. A request of that generation
+/// (its `_meta` names the protocol version) calling one is rmcp's to answer
+/// "method not found" (404 over HTTP), not an invalid-params error.
+const REMOVED_IN_2026_07_28: &[&str] = &[
+    "initialize",
+    "ping",
+    "logging/setLevel",
+    "resources/subscribe",
+    "resources/unsubscribe",
+];
+
+fn removed_for_its_generation(method: &str, message: &Value) -> bool {
+    REMOVED_IN_2026_07_28.contains(&method)
+        && message
+            .pointer("/params/_meta/io.modelcontextprotocol~1protocolVersion")
+            .is_some()
 }
 
 /// rmcp reads a standard method whose params do not fit as a custom
@@ -332,6 +351,16 @@ mod tests {
             assert_eq!(f.id, Some(RequestId::Number(3)));
             assert!(f.message.contains("tools/call"), "{}", f.message);
         }
+    }
+
+    #[test]
+    fn methods_removed_in_2026_are_left_to_rmcp_for_that_generation() {
+        let modern = br#"{"jsonrpc":"2.0","id":5,"method":"initialize","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}"#;
+        assert!(classify(modern).is_ok());
+        // The same params from a handshake client are invalid params.
+        let handshake =
+            br#"{"jsonrpc":"2.0","id":5,"method":"initialize","params":{"protocolVersion":7}}"#;
+        assert_eq!(fault(handshake).code, ErrorCode::INVALID_PARAMS);
     }
 
     #[test]

@@ -664,24 +664,8 @@ async fn deleting_an_unknown_session_is_404() {
 
 #[tokio::test]
 async fn listen_accepts_localhost() {
-    let mut child = tokio::process::Command::new(BIN)
-        .env_clear()
-        .args(["--sandbox", "http", "--listen", "localhost:0"])
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let base = tokio::time::timeout(Duration::from_secs(20), async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            if let Some(rest) = line.split("listening on ").nth(1) {
-                return rest.split_whitespace().next().unwrap().to_string();
-            }
-        }
-        panic!("the server exited before listening");
-    })
-    .await
-    .unwrap();
+    let server = http_server_on(&["--sandbox"], &[], "localhost:0").await;
+    let base = &server.base;
     assert!(base.starts_with("http://127.0.0.1:"), "{base}");
     let r = http().get(format!("{base}/health")).send().await.unwrap();
     assert_eq!(r.status(), 200);

@@ -215,8 +215,13 @@ pub struct HttpServer {
 
 /// Starts `leads-mcp http --listen 127.0.0.1:0` and waits for its address.
 pub async fn http_server(args: &[&str], env: &[(String, String)]) -> HttpServer {
+    http_server_on(args, env, "127.0.0.1:0").await
+}
+
+/// Starts `leads-mcp http --listen <listen>` and waits for its address.
+pub async fn http_server_on(args: &[&str], env: &[(String, String)], listen: &str) -> HttpServer {
     let mut all_args: Vec<&str> = args.to_vec();
-    all_args.extend(["http", "--listen", "127.0.0.1:0"]);
+    all_args.extend(["http", "--listen", listen]);
     let mut child = command(&all_args, env)
         .stderr(Stdio::piped())
         .spawn()

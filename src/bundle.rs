@@ -6,9 +6,9 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::catalog::Catalog;
 use crate::env_vars::{self, Kind};
 use crate::prompts;
+use leads_mcp_catalog::Catalog;
 
 /// The manifest version `@anthropic-ai/mcpb` 2.1.2 validates.
 pub const MANIFEST_VERSION: &str = "0.3";
@@ -178,7 +178,7 @@ mod tests {
 
     #[test]
     fn every_credential_and_base_url_is_user_config_passed_to_the_server() {
-        let catalog = Catalog::load().unwrap();
+        let catalog = crate::vendors::load_catalog().unwrap();
         let m = manifest(&catalog).unwrap();
         let env = m["server"]["mcp_config"]["env"].as_object().unwrap();
         let user_config = m["user_config"].as_object().unwrap();

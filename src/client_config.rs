@@ -6,9 +6,9 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::catalog::Catalog;
 use crate::config::{Flags, VendorEnv};
 use crate::env_vars::{self, Kind};
+use leads_mcp_catalog::Catalog;
 
 /// The clients `leads-mcp config` writes for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -265,7 +265,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     fn launch_for(pairs: &[(&str, &str)], vendors: &[&str]) -> Launch {
-        let catalog = Catalog::load().unwrap();
+        let catalog = crate::vendors::load_catalog().unwrap();
         let env = VendorEnv::from_pairs(pairs.iter().copied());
         let vendors: Vec<String> = vendors.iter().map(|v| v.to_string()).collect();
         launch(

@@ -21,10 +21,10 @@ use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::catalog::{ConfirmKind, ToolSpec};
 use crate::config::{Config, ConfirmMode};
-use crate::guard::Refusal;
 use crate::route::Route;
+use leads_mcp_catalog::vocab::Refusal;
+use leads_mcp_catalog::{ConfirmKind, ToolSpec};
 
 /// The key of the one input request a confirmation makes.
 const INPUT_KEY: &str = "confirm";
@@ -358,7 +358,6 @@ pub fn describe(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::Catalog;
     use crate::config::{Flags, VendorEnv};
     use serde_json::json;
     use std::collections::BTreeMap;
@@ -384,7 +383,7 @@ mod tests {
     #[test]
     fn a_sealed_yes_works_once_and_only_for_its_arguments() {
         let c = confirmer();
-        let catalog = Catalog::load().unwrap();
+        let catalog = crate::vendors::load_catalog().unwrap();
         let tool = catalog.tool("leadpanther_create_post").unwrap();
         let a = args(json!({"text": "Hello"}));
         let state = c.seal(tool, &a).unwrap();
@@ -420,7 +419,7 @@ mod tests {
     #[test]
     fn altered_state_and_missing_answers_are_refused() {
         let c = confirmer();
-        let catalog = Catalog::load().unwrap();
+        let catalog = crate::vendors::load_catalog().unwrap();
         let tool = catalog.tool("leadpanther_create_post").unwrap();
         let a = args(json!({"text": "Hello"}));
         let state = c.seal(tool, &a).unwrap();
@@ -452,7 +451,7 @@ mod tests {
 
     #[test]
     fn only_accept_with_confirm_true_is_a_yes() {
-        let catalog = Catalog::load().unwrap();
+        let catalog = crate::vendors::load_catalog().unwrap();
         let tool = catalog.tool("leadpanther_create_post").unwrap();
         let answer = |v: Value| ElicitResult::deserialize(&v).unwrap();
         assert!(is_proceed(&decide(tool, &answer(yes()))));
@@ -487,7 +486,7 @@ mod tests {
 
     #[test]
     fn the_human_sees_the_exact_request_and_details() {
-        let catalog = Catalog::load().unwrap();
+        let catalog = crate::vendors::load_catalog().unwrap();
         let tool = catalog.tool("leadpanther_create_post").unwrap();
         let base = url::Url::parse("https://app.leadpanther.ai/api/v1").unwrap();
         let route =

@@ -9,11 +9,11 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
-use crate::catalog::{Catalog, ToolSpec, VendorSpec};
 use crate::config::{Limits, VendorEnv};
 use crate::env_vars::{self, CredentialMode};
 use crate::upstream::{CallScope, Deadline, Upstream};
 use crate::vendors::{Outcome, VendorRuntime};
+use leads_mcp_catalog::{Catalog, ToolSpec, VendorSpec};
 
 /// The documented read-only routes a vendor is checked with: (credential
 /// mode label or `None` for any, tools in order).
@@ -401,7 +401,7 @@ mod tests {
 
     #[test]
     fn every_check_is_a_read_only_catalog_tool_of_its_vendor() {
-        let catalog = Catalog::load().unwrap();
+        let catalog = crate::vendors::load_catalog().unwrap();
         for spec in &catalog.vendors {
             let list = checks(&spec.name);
             assert!(!list.is_empty(), "{} has no check", spec.name);

@@ -5,8 +5,8 @@
 //! Vendor base URLs and their defaults come from the catalog; the vendor
 //! credentials are named by the vendor modules' own constants.
 
-use crate::catalog::Catalog;
 use crate::vendors::{leadgenius, leadmetrics, leadpanther, leadspro, leadsrover};
+use leads_mcp_catalog::Catalog;
 
 /// What a variable is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -331,7 +331,7 @@ mod tests {
 
     #[test]
     fn every_credential_belongs_to_a_mode_and_a_vendor() {
-        let catalog = Catalog::load().unwrap();
+        let catalog = crate::vendors::load_catalog().unwrap();
         let vars = all(&catalog);
         for var in vars.iter().filter(|v| v.kind == Kind::Credential) {
             assert!(

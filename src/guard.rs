@@ -7,27 +7,8 @@ use rmcp::model::JsonObject;
 use serde_json::{Value, json};
 use url::{Host, Url};
 
-use crate::catalog::{ArgumentRule, Location, ToolSpec, VendorSpec};
-
-/// A call refused before anything was sent: what is wrong and what to do.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{message}")]
-pub struct Refusal {
-    /// Stable machine-readable reason, e.g. `invalid_arguments`.
-    pub code: &'static str,
-    pub message: String,
-    pub next: String,
-}
-
-impl Refusal {
-    pub fn new(code: &'static str, message: impl Into<String>, next: impl Into<String>) -> Self {
-        Self {
-            code,
-            message: message.into(),
-            next: next.into(),
-        }
-    }
-}
+use leads_mcp_catalog::vocab::Refusal;
+use leads_mcp_catalog::{ArgumentRule, Location, ToolSpec, VendorSpec};
 
 /// Validates the arguments against the tool's schema and the rules a schema
 /// can't express. Every problem is listed, with the argument it concerns.
@@ -511,10 +492,10 @@ pub fn refusal_body(tool: &str, refusal: &Refusal) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::Catalog;
+    use leads_mcp_catalog::Catalog;
 
     fn leadpanther() -> (Catalog, std::sync::Arc<VendorSpec>) {
-        let c = Catalog::load().unwrap();
+        let c = crate::vendors::load_catalog().unwrap();
         let v = c.vendor("leadpanther").unwrap().clone();
         (c, v)
     }
@@ -653,7 +634,7 @@ mod tests {
 
     #[test]
     fn argument_rules_between_fields_and_per_item() {
-        let manifest = crate::catalog::test_manifest(
+        let manifest = leads_mcp_catalog::test_manifest(
             "",
             r#"
 [groups]
@@ -690,7 +671,7 @@ any_of = [["email"], ["name", "company"]]
 message = "give an email, or a name and a company"
 "#,
         );
-        let c = crate::catalog::Catalog::from_sources([("acme", manifest.as_str())]).unwrap();
+        let c = leads_mcp_catalog::Catalog::from_sources([("acme", manifest.as_str())]).unwrap();
         let t = c.tool("acme_rate_thing").unwrap();
         assert!(check_arguments(t, &args(json!({"feedback": "like"}))).is_ok());
         let e = check_arguments(t, &args(json!({"feedback": "dislike"}))).unwrap_err();
@@ -741,7 +722,7 @@ message = "give an email, or a name and a company"
 
     #[test]
     fn a_future_rule_refuses_past_timestamps_and_allows_null() {
-        let manifest = crate::catalog::test_manifest(
+        let manifest = leads_mcp_catalog::test_manifest(
             "",
             r#"
 [groups]
@@ -763,7 +744,7 @@ future = ["until"]
 message = "`until` must be in the future"
 "#,
         );
-        let c = crate::catalog::Catalog::from_sources([("acme", manifest.as_str())]).unwrap();
+        let c = leads_mcp_catalog::Catalog::from_sources([("acme", manifest.as_str())]).unwrap();
         let t = c.tool("acme_snooze_thing").unwrap();
         let e = check_arguments(t, &args(json!({"until": "2020-01-01T00:00:00Z"}))).unwrap_err();
         assert!(e.message.contains("must be in the future"), "{}", e.message);
@@ -777,7 +758,7 @@ message = "`until` must be in the future"
 
     #[test]
     fn rules_naming_unknown_arguments_are_refused() {
-        let manifest = crate::catalog::test_manifest(
+        let manifest = leads_mcp_catalog::test_manifest(
             "",
             r#"
 [groups]
@@ -794,7 +775,7 @@ require = ["reason"]
 message = "x"
 "#,
         );
-        assert!(crate::catalog::Catalog::from_sources([("acme", manifest.as_str())]).is_err());
+        assert!(leads_mcp_catalog::Catalog::from_sources([("acme", manifest.as_str())]).is_err());
     }
 
     #[test]

@@ -2,7 +2,6 @@
 //! vendors. See DESIGN.md beside the repository for the data flow of a call.
 
 pub mod bundle;
-pub mod catalog;
 pub mod client_config;
 pub mod config;
 pub mod confirm;

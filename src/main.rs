@@ -5,7 +5,6 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use leads_mcp::catalog::Catalog;
 use leads_mcp::client_config::{self, Client};
 use leads_mcp::config::{self, Config, Flags, HttpConfig, ProcessEnv, VendorEnv};
 use leads_mcp::sandbox::Sandbox;
@@ -145,7 +144,7 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> ExitCode {
     if matches!(cli.command, Command::BundleManifest) {
-        return match Catalog::load()
+        return match crate::vendors::load_catalog()
             .map_err(|e| e.to_string())
             .and_then(|c| bundle::manifest(&c))
             .and_then(|m| serde_json::to_string_pretty(&m).map_err(|e| e.to_string()))
@@ -204,7 +203,7 @@ async fn run(cli: Cli) -> ExitCode {
             );
         }
     }
-    let catalog = match Catalog::load() {
+    let catalog = match crate::vendors::load_catalog() {
         Ok(c) => c,
         Err(e) => return fail(e.to_string()),
     };

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::catalog::Catalog;
+use leads_mcp_catalog::Catalog;
 
 /// Every prompt file, embedded. A test checks this list against `prompts/`.
 pub static SOURCES: &[(&str, &str)] = &[
@@ -171,7 +171,7 @@ mod tests {
 
     #[test]
     fn every_prompt_file_is_embedded_and_valid() {
-        let catalog = Catalog::load().unwrap();
+        let catalog = crate::vendors::load_catalog().unwrap();
         let prompts = load(&catalog).unwrap();
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("prompts");
         let mut on_disk: Vec<String> = std::fs::read_dir(dir)
@@ -187,7 +187,7 @@ mod tests {
     }
 
     fn catalog() -> Catalog {
-        Catalog::load().unwrap()
+        crate::vendors::load_catalog().unwrap()
     }
 
     #[test]

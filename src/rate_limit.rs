@@ -15,29 +15,8 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::catalog::Method;
-
-/// One documented limit: at most `requests` requests with one of `methods`
-/// in any `window`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RateLimit {
-    pub methods: Vec<Method>,
-    pub requests: usize,
-    pub window: Duration,
-}
-
-impl RateLimit {
-    /// "60 POST/PATCH/DELETE requests per 60 s", for messages.
-    pub fn describe(&self) -> String {
-        let methods: Vec<&str> = self.methods.iter().map(|m| m.as_str()).collect();
-        format!(
-            "{} {} requests per {} s",
-            self.requests,
-            methods.join("/"),
-            self.window.as_secs()
-        )
-    }
-}
+use leads_mcp_catalog::RateLimit;
+use leads_mcp_catalog::vocab::Method;
 
 /// A call that would have to wait longer than allowed for its slot.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,13 +5,30 @@
 //! pagination hint, plus the same as text. Failure: `isError` with status,
 //! vendor code, message, request id and what to do next.
 
-use rmcp::model::{CallToolResult, ContentBlock, JsonObject};
+use rmcp::model::{CallToolResult, ContentBlock, JsonObject, Tool, ToolAnnotations};
 use serde_json::{Map, Value, json};
 
-use crate::catalog::{ToolSpec, VendorSpec};
-use crate::guard::{self, Refusal};
+use crate::guard;
 use crate::vendors::envelope::{first, surfaced};
 use crate::vendors::{Failure, Outcome, Success};
+use leads_mcp_catalog::vocab::Refusal;
+use leads_mcp_catalog::{ToolSpec, VendorSpec};
+
+/// The MCP tool definition of `tool`, as `tools/list` serves it.
+pub fn tool_definition(tool: &ToolSpec) -> Tool {
+    let annotations = ToolAnnotations::new()
+        .read_only(tool.read_only)
+        .destructive(tool.destructive)
+        .idempotent(tool.idempotent)
+        .open_world(true);
+    Tool::new(
+        tool.name.clone(),
+        tool.description.clone(),
+        tool.input_schema.clone(),
+    )
+    .with_title(tool.title.clone())
+    .with_annotations(annotations)
+}
 
 pub fn shape(
     vendor: &VendorSpec,
@@ -277,10 +294,10 @@ fn shape_failure(vendor: &VendorSpec, f: &Failure) -> CallToolResult {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::Catalog;
+    use leads_mcp_catalog::Catalog;
 
     fn surface_manifest() -> String {
-        crate::catalog::test_manifest(
+        leads_mcp_catalog::test_manifest(
             r#"
 [vendor.envelope]
 request_id = ["/meta/request_id"]

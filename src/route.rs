@@ -7,8 +7,10 @@ use rmcp::model::JsonObject;
 use serde_json::{Map, Value};
 use url::Url;
 
-use crate::catalog::{Location, Method, PathPart, PathTemplate, ToolSpec};
-use crate::guard::{Refusal, path_segment};
+use crate::guard::path_segment;
+use leads_mcp_catalog::vocab::Method;
+use leads_mcp_catalog::vocab::Refusal;
+use leads_mcp_catalog::{Location, PathPart, PathTemplate, ToolSpec};
 
 /// One upstream request, before authentication.
 #[derive(Debug, Clone, PartialEq)]
@@ -129,11 +131,10 @@ fn query_value(value: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::Catalog;
     use serde_json::json;
 
     fn build_for(tool: &str, args: Value) -> Result<Route, Refusal> {
-        let c = Catalog::load().unwrap();
+        let c = crate::vendors::load_catalog().unwrap();
         let t = c.tool(tool).unwrap();
         let base = Url::parse("https://app.leadpanther.ai/api/v1").unwrap();
         build(t, &base, args.as_object().unwrap())

@@ -10,8 +10,8 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use crate::catalog::{Catalog, ToolSpec, VendorSpec};
 use crate::config::Selection;
+use leads_mcp_catalog::{Catalog, ToolSpec, VendorSpec};
 
 /// Whether a vendor can be served, and if not by default, why.
 #[derive(Debug, Clone)]

@@ -19,10 +19,9 @@ use rmcp::{ErrorData as McpError, ServerHandler};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
-use crate::catalog::{Catalog, ResourceManifest, ToolSpec};
 use crate::config::Config;
 use crate::confirm::{Confirmer, Gate};
-use crate::guard::{self, Refusal};
+use crate::guard;
 use crate::mcp_log;
 use crate::progress::McpProgress;
 use crate::prompts::{self, PromptSpec};
@@ -31,6 +30,8 @@ use crate::route::Route;
 use crate::selection::{self, GroupState, Selected};
 use crate::upstream::{CallScope, Deadline, Upstream};
 use crate::vendors::{Outcome, VendorRuntime};
+use leads_mcp_catalog::vocab::Refusal;
+use leads_mcp_catalog::{ResourceManifest, ToolSpec};
 
 /// How long clients may cache the lists: they only change with a restart.
 const LIST_TTL_MS: u64 = 300_000;
@@ -50,7 +51,7 @@ Sending a message or an irreversible bulk action needs the user's confirmation, 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
     #[error(transparent)]
-    Catalog(#[from] crate::catalog::CatalogError),
+    Catalog(#[from] leads_mcp_catalog::CatalogError),
     #[error(transparent)]
     Prompt(#[from] crate::prompts::PromptError),
     #[error(transparent)]
@@ -83,7 +84,7 @@ pub struct Served {
 
 impl Served {
     pub fn build(config: &Config) -> Result<Self, StartupError> {
-        let catalog = Catalog::load()?;
+        let catalog = crate::vendors::load_catalog()?;
         let all_prompts = prompts::load(&catalog)?;
         let mut runtimes = HashMap::new();
         for spec in &catalog.vendors {
@@ -99,7 +100,7 @@ impl Served {
             }
             runtimes.insert(spec.name.clone(), Arc::new(runtime));
         }
-        let availability = |v: &crate::catalog::VendorSpec| match runtimes.get(&v.name) {
+        let availability = |v: &leads_mcp_catalog::VendorSpec| match runtimes.get(&v.name) {
             Some(r) => {
                 let mut a = r.availability();
                 a.by_default |= config.sandbox;
@@ -123,7 +124,7 @@ impl Served {
             .into_iter()
             .filter(|p| served_vendor(&p.vendor))
             .collect();
-        let index = crate::catalog::index_by_name(&tools);
+        let index = leads_mcp_catalog::index_by_name(&tools);
         let resources = vendors
             .iter()
             .flat_map(|v| v.resources.iter().cloned())
@@ -144,7 +145,7 @@ impl Served {
                 .iter()
                 .map(|t| (t.name.clone(), t.clone()))
                 .collect(),
-            tool_defs: tools.iter().map(|t| t.to_tool()).collect(),
+            tool_defs: tools.iter().map(|t| result::tool_definition(t)).collect(),
             index,
             tools,
             vendors: runtimes,
@@ -346,7 +347,7 @@ impl ServerHandler for LeadsServer {
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
-        self.served.tool(name).map(|t| t.to_tool())
+        self.served.tool(name).map(|t| result::tool_definition(t))
     }
 
     async fn call_tool(

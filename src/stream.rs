@@ -20,38 +20,14 @@ use tokio_util::sync::CancellationToken;
 use crate::progress::Progress;
 use crate::sse::{self, Parser};
 
-pub const MAX_EVENTS_ARG: &str = "max_events";
-pub const MAX_SECONDS_ARG: &str = "max_seconds";
-/// The most events one call collects, and the default.
-pub const EVENTS_CAP: u64 = 500;
-pub const DEFAULT_EVENTS: u64 = 50;
-/// The longest one call reads, and the default.
-pub const SECONDS_CAP: u64 = 120;
-pub const DEFAULT_SECONDS: u64 = 20;
+use leads_mcp_catalog::stream_bounds::{
+    DEFAULT_EVENTS, DEFAULT_SECONDS, EVENTS_CAP, MAX_EVENTS_ARG, MAX_SECONDS_ARG, SECONDS_CAP,
+};
+
 /// The largest single event accepted.
 pub const MAX_EVENT_BYTES: usize = 256 * 1024;
 /// Room left in the result for everything but the events.
 const RESULT_OVERHEAD: usize = 2_000;
-
-/// The schema properties the catalog adds to every stream tool.
-pub fn control_properties() -> [(&'static str, Value); 2] {
-    [
-        (
-            MAX_EVENTS_ARG,
-            json!({
-                "type": "integer", "minimum": 1, "maximum": EVENTS_CAP, "default": DEFAULT_EVENTS,
-                "description": format!("Stop after this many events, 1-{EVENTS_CAP} (default {DEFAULT_EVENTS}).")
-            }),
-        ),
-        (
-            MAX_SECONDS_ARG,
-            json!({
-                "type": "integer", "minimum": 1, "maximum": SECONDS_CAP, "default": DEFAULT_SECONDS,
-                "description": format!("Stop reading after this many seconds, 1-{SECONDS_CAP} (default {DEFAULT_SECONDS}).")
-            }),
-        ),
-    ]
-}
 
 /// How much of a stream one call reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

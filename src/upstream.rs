@@ -14,9 +14,9 @@ use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
-use crate::catalog::Method;
 use crate::config::Limits;
 use crate::rate_limit::{RateLimiter, Throttled};
+use leads_mcp_catalog::vocab::Method;
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 

@@ -9,7 +9,7 @@ use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::Mutex;
 
 use crate::config::VendorEnv;
-use crate::guard::Refusal;
+use leads_mcp_catalog::vocab::Refusal;
 
 /// The refusal for a call whose credentials are not configured: it names
 /// the variables and says where they belong. Nothing is sent.

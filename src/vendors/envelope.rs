@@ -3,155 +3,116 @@
 
 use serde_json::{Map, Value};
 
-use crate::catalog::{Envelope, SurfaceField, ToolSpec, VendorSpec};
-use crate::guard::Refusal;
 use crate::route::Route;
 use crate::upstream::{Incoming, REQUEST_ID_HEADER, UpstreamError};
+use leads_mcp_catalog::vocab::{Failure, Method, Outcome, Success};
+use leads_mcp_catalog::{Envelope, SurfaceField, ToolSpec, VendorSpec};
 
-/// How one call ended.
-#[derive(Debug)]
-pub enum Outcome {
-    /// The vendor answered with data.
-    Ok(Success),
-    /// The vendor answered with an error, or could not be reached.
-    Failed(Failure),
-    /// Nothing was sent: the call was refused here.
-    Refused(Refusal),
-}
-
-#[derive(Debug)]
-pub struct Success {
-    pub status: u16,
-    pub body: Value,
-    pub request_id: String,
-    /// The documented "not found is an answer" case (e.g. no match), with its hint.
-    pub note: Option<String>,
-}
-
-#[derive(Debug, Clone)]
-pub struct Failure {
-    pub vendor: String,
-    pub tool: String,
-    /// `None` when the vendor could not be reached.
-    pub status: Option<u16>,
-    pub code: Option<String>,
-    pub message: String,
-    /// Extra fields the vendor documents for errors (details, recommendation).
-    pub details: Map<String, Value>,
-    pub request_id: String,
-    pub hints: Vec<String>,
-    /// Seconds the vendor asked to wait (429).
-    pub retry_after: Option<u64>,
-    pub route: String,
-}
-
-impl Failure {
-    /// No answer to read: the request failed, timed out, or was cut off.
-    pub fn unreachable(
-        vendor: &VendorSpec,
-        tool: &ToolSpec,
-        route: &Route,
-        request_id: &str,
-        e: &UpstreamError,
-    ) -> Self {
-        let write = tool.method != crate::catalog::Method::Get;
-        let title = &vendor.title;
-        let maybe_sent = if !e.maybe_sent() {
-            "Nothing was sent.".to_string()
-        } else if write {
+/// No answer to read: the request failed, timed out, or was cut off.
+pub fn unreachable(
+    vendor: &VendorSpec,
+    tool: &ToolSpec,
+    route: &Route,
+    request_id: &str,
+    e: &UpstreamError,
+) -> Failure {
+    let write = tool.method != Method::Get;
+    let title = &vendor.title;
+    let maybe_sent = if !e.maybe_sent() {
+        "Nothing was sent.".to_string()
+    } else if write {
+        format!(
+            "The request may have reached {title}: check with a read tool whether it took effect before calling again."
+        )
+    } else {
+        "It was a read: calling again is safe.".to_string()
+    };
+    let (code, advice) = match e {
+        UpstreamError::Cancelled => ("cancelled", String::new()),
+        UpstreamError::TooLarge(_) => (
+            "too_large",
+            "Ask for less: a smaller limit, or filters.".to_string(),
+        ),
+        UpstreamError::Timeout { .. } => (
+            "timeout",
+            format!("{title} did not answer in time; try again later."),
+        ),
+        UpstreamError::Connect(_) => (
+            "unreachable",
             format!(
-                "The request may have reached {title}: check with a read tool whether it took effect before calling again."
-            )
-        } else {
-            "It was a read: calling again is safe.".to_string()
-        };
-        let (code, advice) = match e {
-            UpstreamError::Cancelled => ("cancelled", String::new()),
-            UpstreamError::TooLarge(_) => (
-                "too_large",
-                "Ask for less: a smaller limit, or filters.".to_string(),
+                "{title} could not be reached{}: if this persists, ask the operator to check {} and the network.",
+                if write { "" } else { " (the read was retried)" },
+                vendor.base_url_env
             ),
-            UpstreamError::Timeout { .. } => (
-                "timeout",
-                format!("{title} did not answer in time; try again later."),
-            ),
-            UpstreamError::Connect(_) => (
-                "unreachable",
-                format!(
-                    "{title} could not be reached{}: if this persists, ask the operator to check {} and the network.",
-                    if write { "" } else { " (the read was retried)" },
-                    vendor.base_url_env
-                ),
-            ),
-            UpstreamError::Network(_) if write => ("connection_failed", "Try again later.".into()),
-            UpstreamError::Network(_) => (
-                "connection_failed",
-                "The read was retried; try again later.".into(),
-            ),
-            UpstreamError::Client(_) | UpstreamError::RateLimited(_) => {
-                ("internal", "Report this as a bug in leads-mcp.".to_string())
-            }
-        };
-        let hint = [maybe_sent, advice]
-            .into_iter()
-            .filter(|s| !s.is_empty())
-            .collect::<Vec<_>>()
-            .join(" ");
-        Self {
-            vendor: vendor.name.clone(),
-            tool: tool.name.clone(),
-            status: None,
-            code: Some(code.into()),
-            message: e.to_string(),
-            details: Map::new(),
-            request_id: request_id.to_string(),
-            hints: vec![hint],
-            retry_after: None,
-            route: route.display(),
+        ),
+        UpstreamError::Network(_) if write => ("connection_failed", "Try again later.".into()),
+        UpstreamError::Network(_) => (
+            "connection_failed",
+            "The read was retried; try again later.".into(),
+        ),
+        UpstreamError::Client(_) | UpstreamError::RateLimited(_) => {
+            ("internal", "Report this as a bug in leads-mcp.".to_string())
         }
+    };
+    let hint = [maybe_sent, advice]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    Failure {
+        vendor: vendor.name.clone(),
+        tool: tool.name.clone(),
+        status: None,
+        code: Some(code.into()),
+        message: e.to_string(),
+        details: Map::new(),
+        request_id: request_id.to_string(),
+        hints: vec![hint],
+        retry_after: None,
+        route: route.display(),
     }
+}
 
-    /// A success status whose body is not the JSON the route documents:
-    /// half an answer must not read as a result.
-    pub fn malformed(
-        vendor: &VendorSpec,
-        tool: &ToolSpec,
-        route: &Route,
-        incoming: &Incoming,
-        sent_request_id: &str,
-    ) -> Self {
-        let status = incoming.status.as_u16();
-        let title = &vendor.title;
-        let request_id = header_request_id(incoming).unwrap_or_else(|| sent_request_id.into());
-        let content_type = incoming
-            .headers
-            .get(http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("none");
-        let hint = if tool.method == crate::catalog::Method::Get {
-            format!(
-                "It was a read: call again; if it persists, report request_id {request_id} to {title}."
-            )
-        } else {
-            format!(
-                "The request reached {title}, which answered {status}: the change has probably been made. Check with a read tool before calling again; don't resend blindly."
-            )
-        };
-        Self {
-            vendor: vendor.name.clone(),
-            tool: tool.name.clone(),
-            status: Some(status),
-            code: Some("malformed_answer".into()),
-            message: format!(
-                "the answer was malformed: {} bytes that are not valid JSON (Content-Type {content_type})",
-                incoming.body.len()
-            ),
-            details: Map::new(),
-            request_id,
-            hints: vec![hint],
-            retry_after: None,
-            route: route.display(),
-        }
+/// A success status whose body is not the JSON the route documents:
+/// half an answer must not read as a result.
+pub fn malformed(
+    vendor: &VendorSpec,
+    tool: &ToolSpec,
+    route: &Route,
+    incoming: &Incoming,
+    sent_request_id: &str,
+) -> Failure {
+    let status = incoming.status.as_u16();
+    let title = &vendor.title;
+    let request_id = header_request_id(incoming).unwrap_or_else(|| sent_request_id.into());
+    let content_type = incoming
+        .headers
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("none");
+    let hint = if tool.method == Method::Get {
+        format!(
+            "It was a read: call again; if it persists, report request_id {request_id} to {title}."
+        )
+    } else {
+        format!(
+            "The request reached {title}, which answered {status}: the change has probably been made. Check with a read tool before calling again; don't resend blindly."
+        )
+    };
+    Failure {
+        vendor: vendor.name.clone(),
+        tool: tool.name.clone(),
+        status: Some(status),
+        code: Some("malformed_answer".into()),
+        message: format!(
+            "the answer was malformed: {} bytes that are not valid JSON (Content-Type {content_type})",
+            incoming.body.len()
+        ),
+        details: Map::new(),
+        request_id,
+        hints: vec![hint],
+        retry_after: None,
+        route: route.display(),
     }
 }
 
@@ -252,13 +213,7 @@ pub fn interpret(
     let body = match read_body(tool, incoming) {
         Body::Json(body) => body,
         Body::Malformed if incoming.status.is_success() => {
-            return Outcome::Failed(Failure::malformed(
-                vendor,
-                tool,
-                route,
-                incoming,
-                sent_request_id,
-            ));
+            return Outcome::Failed(malformed(vendor, tool, route, incoming, sent_request_id));
         }
         // An error answer whose body isn't JSON (a proxy's HTML page, say)
         // is still an error: its text is the message.
@@ -396,14 +351,14 @@ impl HintVars<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::Catalog;
     use bytes::Bytes;
     use http::{HeaderMap, StatusCode};
+    use leads_mcp_catalog::Catalog;
     use serde_json::json;
     use url::Url;
 
     fn answer(tool: &str, args: Value, status: u16, body: Value) -> Outcome {
-        let c = Catalog::load().unwrap();
+        let c = crate::vendors::load_catalog().unwrap();
         let v = c.vendor("leadpanther").unwrap();
         let t = c.tool(tool).unwrap();
         let base = Url::parse("https://app.leadpanther.ai/api/v1").unwrap();
@@ -523,7 +478,7 @@ mod tests {
     /// A vendor whose error body is undocumented: several likely places for
     /// code and message, and a surfaced `credits_used`.
     fn loose_manifest() -> String {
-        crate::catalog::test_manifest(
+        leads_mcp_catalog::test_manifest(
             r#"
 [vendor.envelope]
 request_id = ["/meta/request_id", "/request_id"]
@@ -630,7 +585,7 @@ path = "/find"
 
     #[test]
     fn non_json_errors_still_read() {
-        let c = Catalog::load().unwrap();
+        let c = crate::vendors::load_catalog().unwrap();
         let v = c.vendor("leadpanther").unwrap();
         let t = c.tool("leadpanther_get_me").unwrap();
         let base = Url::parse("https://app.leadpanther.ai/api/v1").unwrap();

@@ -21,10 +21,11 @@ use serde_json::{Value, json};
 
 use super::auth::{self, Grant, Session, Token};
 use super::{Adapter, AuthContext, Outcome, Preflight, PreflightContext, VendorEntry};
-use crate::catalog::{Method, ToolSpec};
 use crate::config::VendorEnv;
-use crate::guard::Refusal;
 use crate::upstream::{Outgoing, new_request_id};
+use leads_mcp_catalog::ToolSpec;
+use leads_mcp_catalog::vocab::Method;
+use leads_mcp_catalog::vocab::Refusal;
 
 pub const ENTRY: VendorEntry = VendorEntry {
     name: "leadgenius",
@@ -384,7 +385,6 @@ fn batch_delete_details(ctx: &PreflightContext<'_>) -> Preflight {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::Catalog;
 
     fn adapter(pairs: &[(&str, &str)]) -> LeadGenius {
         LeadGenius::from_env(&VendorEnv::from_pairs(pairs.iter().copied()))
@@ -392,7 +392,7 @@ mod tests {
 
     #[test]
     fn the_login_route_is_the_manifests_internal_route() {
-        let c = Catalog::load().unwrap();
+        let c = crate::vendors::load_catalog().unwrap();
         let v = c.vendor("leadgenius").unwrap();
         assert!(
             v.internal_routes
@@ -403,7 +403,7 @@ mod tests {
 
     #[test]
     fn modes_follow_the_tools_auth_kinds() {
-        let c = Catalog::load().unwrap();
+        let c = crate::vendors::load_catalog().unwrap();
         let jwt_only = c.tool("leadgenius_list_clients").unwrap();
         let key_only = c.tool("leadgenius_list_enrich_leads").unwrap();
         let either = c.tool("leadgenius_create_webhook").unwrap();
@@ -450,7 +450,7 @@ mod tests {
         for var in [EMAIL_ENV, PASSWORD_ENV, TOKEN_ENV, API_KEY_ENV, USER_ID_ENV] {
             assert!(env.contains(var), "{env}");
         }
-        let c = Catalog::load().unwrap();
+        let c = crate::vendors::load_catalog().unwrap();
         let r = a
             .can_authorize(c.tool("leadgenius_list_source_leads").unwrap())
             .unwrap_err();

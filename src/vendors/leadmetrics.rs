@@ -27,10 +27,11 @@ use url::Url;
 
 use super::auth::{self, Grant, Session, Token};
 use super::{Adapter, AuthContext, Outcome, Preflight, PreflightContext, VendorEntry};
-use crate::catalog::{ConfirmKind, Method};
 use crate::config::VendorEnv;
-use crate::guard::Refusal;
 use crate::upstream::{Outgoing, new_request_id};
+use leads_mcp_catalog::ConfirmKind;
+use leads_mcp_catalog::vocab::Method;
+use leads_mcp_catalog::vocab::Refusal;
 
 pub const ENTRY: VendorEntry = VendorEntry {
     name: "leadmetrics",
@@ -220,7 +221,7 @@ impl Adapter for Leadmetrics {
         })
     }
 
-    fn unauthorized<'a>(&'a self, _tool: &'a crate::catalog::ToolSpec) -> BoxFuture<'a, bool> {
+    fn unauthorized<'a>(&'a self, _tool: &'a leads_mcp_catalog::ToolSpec) -> BoxFuture<'a, bool> {
         Box::pin(async move {
             match self.credentials {
                 Credentials::Login { .. } => {
@@ -371,11 +372,10 @@ async fn approval_lines(ctx: &PreflightContext<'_>) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::Catalog;
 
     #[test]
     fn the_auth_routes_driven_here_are_the_manifests_internal_routes() {
-        let catalog = Catalog::load().unwrap();
+        let catalog = crate::vendors::load_catalog().unwrap();
         let vendor = catalog.vendor("leadmetrics").unwrap();
         let internal: Vec<(&str, &str)> = vendor
             .internal_routes

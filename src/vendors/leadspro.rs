@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::auth::BearerKey;
 use super::{Outcome, Preflight, PreflightContext, VendorEntry};
-use crate::guard::Refusal;
+use leads_mcp_catalog::vocab::Refusal;
 
 pub const ENTRY: VendorEntry = VendorEntry {
     name: "leadspro",

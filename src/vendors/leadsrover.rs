@@ -17,7 +17,8 @@ use serde_json::{Value, json};
 
 use super::auth::BearerKey;
 use super::{Outcome, Preflight, PreflightContext, VendorEntry};
-use crate::guard::{self, Refusal};
+use crate::guard;
+use leads_mcp_catalog::vocab::Refusal;
 
 pub const ENTRY: VendorEntry = VendorEntry {
     name: "leadsrover",

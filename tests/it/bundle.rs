@@ -177,7 +177,7 @@ async fn bundle_launches_as_its_mcp_config_says() {
         .collect();
     // The bundle declares the whole catalog; by default it serves all but
     // the privileged groups.
-    let catalog = leads_mcp::catalog::Catalog::load().unwrap();
+    let catalog = leads_mcp::vendors::load_catalog().unwrap();
     let all: Vec<&str> = catalog.tools.iter().map(|t| t.name.as_str()).collect();
     assert_eq!(declared, all);
     let unprivileged: Vec<&str> = catalog

@@ -10,7 +10,6 @@ use std::process::Output;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use leads_mcp::catalog::Catalog;
 use leads_mcp::env_vars;
 use rmcp::ServiceExt;
 use rmcp::transport::TokioChildProcess;
@@ -129,7 +128,7 @@ fn parse_printed(client: &str, stdout: &str) -> Printed {
                 {
                     let input = inputs.iter().find(|i| i["id"] == id).unwrap();
                     assert_eq!(input["type"], "promptString");
-                    let secret = env_vars::all(&Catalog::load().unwrap())
+                    let secret = env_vars::all(&leads_mcp::vendors::load_catalog().unwrap())
                         .iter()
                         .any(|v| &v.name == name && v.secret);
                     assert_eq!(input["password"], secret, "{name}");
@@ -563,7 +562,7 @@ fn variables_in_the_source() -> BTreeSet<String> {
 
 #[test]
 fn the_variable_list_is_exactly_what_the_source_reads() {
-    let catalog = Catalog::load().unwrap();
+    let catalog = leads_mcp::vendors::load_catalog().unwrap();
     let listed: BTreeSet<String> = env_vars::all(&catalog)
         .into_iter()
         .map(|v| v.name)
@@ -579,7 +578,7 @@ fn the_variable_list_is_exactly_what_the_source_reads() {
 
 /// `server.json`'s environmentVariables for the catalog's variables.
 fn expected_environment_variables() -> Value {
-    let catalog = Catalog::load().unwrap();
+    let catalog = leads_mcp::vendors::load_catalog().unwrap();
     Value::Array(
         env_vars::all(&catalog)
             .into_iter()

@@ -15,7 +15,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
-use leads_mcp::catalog::{Catalog, Location, ToolSpec};
+use leads_mcp_catalog::{Location, ToolSpec};
 
 const VENDORS: [&str; 5] = [
     "leadpanther",
@@ -95,7 +95,7 @@ fn table(vendor: &str) -> Vec<Row> {
     let path = table_path(vendor);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let rows = parse_table(&text);
-    let catalog = Catalog::load().unwrap();
+    let catalog = leads_mcp::vendors::load_catalog().unwrap();
     let doc = &catalog.vendor(vendor).unwrap().doc;
     for row in &rows {
         assert!(
@@ -142,7 +142,7 @@ fn leadpanther_matches_the_guides_route_table() {
         .collect();
     assert_eq!(documented.len(), 20, "the guide lists 20 routes");
 
-    let catalog = Catalog::load().unwrap();
+    let catalog = leads_mcp::vendors::load_catalog().unwrap();
     let mut served = BTreeSet::new();
     for tool in catalog.tools.iter().filter(|t| t.vendor == "leadpanther") {
         let method = tool.method.as_str();
@@ -168,7 +168,7 @@ fn leadpanther_serves_none_of_the_guessed_routes() {
         guessed.contains(&"/webhooks") && guessed.len() >= 9,
         "{guessed:?}"
     );
-    let catalog = Catalog::load().unwrap();
+    let catalog = leads_mcp::vendors::load_catalog().unwrap();
     for tool in catalog.tools.iter().filter(|t| t.vendor == "leadpanther") {
         for route in std::iter::once(&tool.path).chain(tool.agency_path.as_ref()) {
             for g in &guessed {
@@ -198,7 +198,7 @@ fn leadspro_matches_the_available_endpoints() {
         .collect();
     assert_eq!(documented.len(), 7, "{documented:#?}");
 
-    let catalog = Catalog::load().unwrap();
+    let catalog = leads_mcp::vendors::load_catalog().unwrap();
     let vendor = catalog.vendor("leadspro").unwrap();
     let base = url::Url::parse(vendor.base_url.as_deref().unwrap()).unwrap();
     assert_eq!(base.as_str(), base_url(&rows));
@@ -322,7 +322,7 @@ fn leadgenius_matches_the_references_operation_tables() {
             .any(|o| o.query.contains(&("purge".into(), "true".into())))
     );
 
-    let catalog = Catalog::load().unwrap();
+    let catalog = leads_mcp::vendors::load_catalog().unwrap();
     let tools: Vec<_> = catalog
         .tools
         .iter()
@@ -399,7 +399,7 @@ fn leadgenius_serves_none_of_the_cli_only_commands() {
     ] {
         assert!(commands.contains(expected), "{commands:?}");
     }
-    let catalog = Catalog::load().unwrap();
+    let catalog = leads_mcp::vendors::load_catalog().unwrap();
     for tool in catalog.tools.iter().filter(|t| t.vendor == "leadgenius") {
         for command in [
             "campaigns",
@@ -439,7 +439,7 @@ fn leadsrover_matches_the_references_endpoints() {
     assert!(documented.contains(&("GET".into(), "/api/v1/openapi.json".into())));
     assert!(documented.contains(&("GET".into(), "/api/v1/agent-guide".into())));
 
-    let catalog = Catalog::load().unwrap();
+    let catalog = leads_mcp::vendors::load_catalog().unwrap();
     let served: BTreeSet<(String, String)> = catalog
         .tools
         .iter()
@@ -490,7 +490,7 @@ fn leadmetrics_matches_the_references_path_lists() {
         .collect();
     assert_eq!(documented.len(), 33, "the reference lists 33 paths");
 
-    let catalog = Catalog::load().unwrap();
+    let catalog = leads_mcp::vendors::load_catalog().unwrap();
     let vendor = catalog.vendor("leadmetrics").unwrap();
     let mut served = BTreeSet::new();
     for tool in catalog.tools.iter().filter(|t| t.vendor == "leadmetrics") {
@@ -869,7 +869,7 @@ fn route_tables_match_the_references() {
         return;
     }
     let write = std::env::var("LEADS_MCP_WRITE_ROUTE_TABLES").is_ok_and(|v| v == "1");
-    let catalog = Catalog::load().unwrap();
+    let catalog = leads_mcp::vendors::load_catalog().unwrap();
     let mut problems = Vec::new();
     for vendor in VENDORS {
         let spec = catalog.vendor(vendor).unwrap();

@@ -2,19 +2,18 @@
 //! the portability rules every schema must follow.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use leads_mcp::catalog::Catalog;
 use serde_json::Value;
 
 #[test]
 fn every_tool_schema_is_snapshotted() {
-    let catalog = Catalog::load().unwrap();
+    let catalog = leads_mcp::vendors::load_catalog().unwrap();
     // tests/snapshots/schemas__<tool>.snap, one file a tool.
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path("../snapshots");
     settings.set_prepend_module_to_snapshot(false);
     settings.bind(|| {
         for tool in &catalog.tools {
-            let served = serde_json::to_value(tool.to_tool()).unwrap();
+            let served = serde_json::to_value(leads_mcp::result::tool_definition(tool)).unwrap();
             insta::assert_json_snapshot!(format!("schemas__{}", tool.name), served);
         }
     });
@@ -56,10 +55,10 @@ fn walk_properties(schema: &Value, at: &str, problems: &mut Vec<String>) {
 
 #[test]
 fn schemas_are_portable_and_fully_described() {
-    let catalog = Catalog::load().unwrap();
+    let catalog = leads_mcp::vendors::load_catalog().unwrap();
     let mut problems = Vec::new();
     for tool in &catalog.tools {
-        let t = serde_json::to_value(tool.to_tool()).unwrap();
+        let t = serde_json::to_value(leads_mcp::result::tool_definition(tool)).unwrap();
         let schema = &t["inputSchema"];
         assert_eq!(schema["type"], "object", "{}", tool.name);
         for key in ["anyOf", "oneOf", "allOf", "$ref", "$defs", "$schema", "not"] {

@@ -8,15 +8,71 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
-use rmcp::model::{JsonObject, Tool, ToolAnnotations};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use crate::rate_limit::RateLimit;
-use crate::vendors;
+pub mod vocab;
+
+use crate::vocab::{JsonObject, Method};
 
 /// Longest tool name clients accept (Gemini, Claude API).
 pub const MAX_TOOL_NAME: usize = 64;
+
+/// One documented rate limit: at most `requests` requests with one of
+/// `methods` in any `window`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RateLimit {
+    pub methods: Vec<Method>,
+    pub requests: usize,
+    pub window: std::time::Duration,
+}
+
+impl RateLimit {
+    /// "60 POST/PATCH/DELETE requests per 60 s", for messages.
+    pub fn describe(&self) -> String {
+        let methods: Vec<&str> = self.methods.iter().map(|m| m.as_str()).collect();
+        format!(
+            "{} {} requests per {} s",
+            self.requests,
+            methods.join("/"),
+            self.window.as_secs()
+        )
+    }
+}
+
+/// The read bounds of a stream tool: arguments of this server, never sent
+/// upstream, that every stream tool's schema gets.
+pub mod stream_bounds {
+    pub const MAX_EVENTS_ARG: &str = "max_events";
+    pub const MAX_SECONDS_ARG: &str = "max_seconds";
+    /// The most events one call collects, and the default.
+    pub const EVENTS_CAP: u64 = 500;
+    pub const DEFAULT_EVENTS: u64 = 50;
+    /// The longest one call reads, and the default.
+    pub const SECONDS_CAP: u64 = 120;
+    pub const DEFAULT_SECONDS: u64 = 20;
+}
+
+/// The schema properties of [`stream_bounds`].
+fn stream_controls() -> [(&'static str, Value); 2] {
+    use stream_bounds::*;
+    [
+        (
+            MAX_EVENTS_ARG,
+            json!({
+                "type": "integer", "minimum": 1, "maximum": EVENTS_CAP, "default": DEFAULT_EVENTS,
+                "description": format!("Stop after this many events, 1-{EVENTS_CAP} (default {DEFAULT_EVENTS}).")
+            }),
+        ),
+        (
+            MAX_SECONDS_ARG,
+            json!({
+                "type": "integer", "minimum": 1, "maximum": SECONDS_CAP, "default": DEFAULT_SECONDS,
+                "description": format!("Stop reading after this many seconds, 1-{SECONDS_CAP} (default {DEFAULT_SECONDS}).")
+            }),
+        ),
+    ]
+}
 
 #[derive(Debug, thiserror::Error)]
 #[error("manifest {vendor}: {message}")]
@@ -458,38 +514,6 @@ pub struct GroupSpec {
     pub privileged: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Method {
-    Get,
-    Post,
-    Put,
-    Patch,
-    Delete,
-}
-
-impl Method {
-    fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "GET" => Self::Get,
-            "POST" => Self::Post,
-            "PUT" => Self::Put,
-            "PATCH" => Self::Patch,
-            "DELETE" => Self::Delete,
-            _ => return None,
-        })
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Get => "GET",
-            Self::Post => "POST",
-            Self::Put => "PUT",
-            Self::Patch => "PATCH",
-            Self::Delete => "DELETE",
-        }
-    }
-}
-
 /// A path template split into literal text and `{placeholders}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PathTemplate {
@@ -621,22 +645,6 @@ impl ToolSpec {
         self.params.iter().find(|p| p.name == name)
     }
 
-    /// The MCP tool definition served in `tools/list`.
-    pub fn to_tool(&self) -> Tool {
-        let annotations = ToolAnnotations::new()
-            .read_only(self.read_only)
-            .destructive(self.destructive)
-            .idempotent(self.idempotent)
-            .open_world(true);
-        Tool::new(
-            self.name.clone(),
-            self.description.clone(),
-            self.input_schema.clone(),
-        )
-        .with_title(self.title.clone())
-        .with_annotations(annotations)
-    }
-
     /// The row `leads-mcp tools --json` prints for this tool.
     pub fn summary(&self) -> Value {
         json!({
@@ -666,11 +674,8 @@ pub struct Catalog {
 }
 
 impl Catalog {
-    /// Loads and validates every embedded manifest.
-    pub fn load() -> Result<Self, CatalogError> {
-        Self::from_sources(vendors::REGISTRY.iter().map(|v| (v.name, v.manifest)))
-    }
-
+    /// Reads and checks the manifests, each given with the vendor name it
+    /// must declare.
     pub fn from_sources<'a>(
         sources: impl IntoIterator<Item = (&'a str, &'a str)>,
     ) -> Result<Self, CatalogError> {
@@ -905,7 +910,7 @@ fn build_tool(
             return Err("a stream tool reads an event stream: its method must be GET".into());
         }
         // The bounds of the read: this server's arguments, never sent upstream.
-        for (name, schema) in crate::stream::control_properties() {
+        for (name, schema) in stream_controls() {
             if properties.insert(name.to_string(), schema).is_some() {
                 return Err(format!(
                     "argument {name} is reserved for stream tools' read bounds"
@@ -1363,8 +1368,7 @@ fn check_surface(envelope: &Envelope) -> Result<(), String> {
 
 /// A one-vendor manifest ("acme") for unit tests: `vendor_tables` go into
 /// `[vendor]` (envelope, error rules), `rest` after it (groups, tools).
-#[cfg(test)]
-pub(crate) fn test_manifest(vendor_tables: &str, rest: &str) -> String {
+pub fn test_manifest(vendor_tables: &str, rest: &str) -> String {
     format!(
         "[vendor]\nname = \"acme\"\ntitle = \"Acme\"\ndoc = \"x.txt\"\nbase_url = \"https://acme.example/api\"\nbase_url_env = \"ACME_BASE_URL\"\ninstructions = \"Acme.\"\n{vendor_tables}\n{rest}"
     )
@@ -1401,21 +1405,6 @@ mod tests {
     fn load(tool: &str) -> Result<Catalog, CatalogError> {
         let text = minimal(tool);
         Catalog::from_sources([("acme", text.as_str())])
-    }
-
-    #[test]
-    fn every_embedded_manifest_loads() {
-        let catalog = Catalog::load().unwrap();
-        assert!(!catalog.tools.is_empty());
-        for tool in &catalog.tools {
-            assert!(tool.name.len() <= MAX_TOOL_NAME);
-            if tool.method == Method::Get {
-                assert!(tool.read_only, "{}", tool.name);
-            }
-            if tool.method == Method::Delete {
-                assert!(tool.destructive, "{}", tool.name);
-            }
-        }
     }
 
     #[test]
@@ -1713,8 +1702,8 @@ stream = true
         let t = c.tool("acme_stream_events").unwrap();
         assert!(t.stream && t.read_only);
         let props = &t.input_schema["properties"];
-        assert_eq!(props["max_events"]["maximum"], crate::stream::EVENTS_CAP);
-        assert_eq!(props["max_seconds"]["maximum"], crate::stream::SECONDS_CAP);
+        assert_eq!(props["max_events"]["maximum"], stream_bounds::EVENTS_CAP);
+        assert_eq!(props["max_seconds"]["maximum"], stream_bounds::SECONDS_CAP);
         assert!(
             t.validator
                 .is_valid(&json!({"max_events": 5, "max_seconds": 2}))
@@ -1825,21 +1814,6 @@ ends_session = true
         )
         .unwrap_err();
         assert!(e.message.contains("session"), "{e}");
-        let c = Catalog::load().unwrap();
-        assert!(c.tool("leadmetrics_list_tenants").unwrap().privileged);
-        assert!(!c.tool("leadmetrics_list_campaigns").unwrap().privileged);
-        let impersonate = c.tool("leadmetrics_impersonate_tenant").unwrap();
-        assert_eq!(impersonate.confirm, Some(ConfirmKind::Impersonate));
-        // The vendor's credential names, plus the tool's own.
-        for name in ["accessToken", "refreshToken", "token"] {
-            assert!(
-                impersonate.secret_fields.iter().any(|f| f == name),
-                "{name}"
-            );
-        }
-        let stream = c.tool("leadmetrics_stream_activity").unwrap();
-        assert!(stream.secret_fields.iter().any(|f| f == "accessToken"));
-        assert!(!stream.secret_fields.iter().any(|f| f == "token"));
     }
 
     #[test]
@@ -1860,41 +1834,7 @@ ends_session = true
     }
 
     #[test]
-    fn at_least_one_field_is_in_the_schema_where_it_can_be() {
-        let c = Catalog::load().unwrap();
-        let min = |name: &str| {
-            c.tool(name)
-                .unwrap()
-                .input_schema
-                .get("minProperties")
-                .cloned()
-        };
-        // id + at least one of the fields, every other argument optional.
-        for name in [
-            "leadsrover_update_lead",
-            "leadsrover_update_conversation",
-            "leadgenius_update_client",
-            "leadgenius_update_lead",
-        ] {
-            assert_eq!(min(name), Some(json!(2)), "{name}");
-        }
-        // An optional client_id besides the fields: the server's rule only.
-        assert_eq!(min("leadpanther_update_post"), None);
-        let magnet = c.tool("leadpanther_update_lead_magnet").unwrap();
-        assert_eq!(
-            magnet.input_schema["properties"]["body"]["minProperties"],
-            1
-        );
-        assert!(!magnet.validator.is_valid(&json!({"id": "m1", "body": {}})));
-        assert!(
-            magnet
-                .validator
-                .is_valid(&json!({"id": "m1", "body": {"title": "T"}}))
-        );
-        let lead = c.tool("leadsrover_update_lead").unwrap();
-        assert!(!lead.validator.is_valid(&json!({"id": 1})));
-        assert!(lead.validator.is_valid(&json!({"id": 1, "status": "new"})));
-
+    fn body_required_objects_must_say_min_properties() {
         let e = load(
             r#"
 [[tool]]
@@ -1937,22 +1877,6 @@ description = "Body."
             !t.validator
                 .is_valid(&json!({"id": 9_007_199_254_740_992_u64}))
         );
-    }
-
-    #[test]
-    fn leadsrover_ids_are_integers_in_the_json_safe_range() {
-        let c = Catalog::load().unwrap();
-        let max = 9_007_199_254_740_991_u64;
-        for t in c.tools.iter().filter(|t| t.vendor == "leadsrover") {
-            for (name, p) in t.input_schema["properties"].as_object().unwrap() {
-                let is_id = name == "id" || name == "productId" || name == "leadId";
-                if is_id {
-                    assert_eq!(p["type"], "integer", "{} {name}", t.name);
-                    assert_eq!(p["minimum"], 1, "{} {name}", t.name);
-                    assert_eq!(p["maximum"], max, "{} {name}", t.name);
-                }
-            }
-        }
     }
 
     #[test]

@@ -489,8 +489,13 @@ mod tests {
         let catalog = crate::vendors::load_catalog().unwrap();
         let tool = catalog.tool("leadpanther_create_post").unwrap();
         let base = url::Url::parse("https://app.leadpanther.ai/api/v1").unwrap();
-        let route =
-            crate::route::build(tool, &base, &args(json!({"text": "Line one\nLine two"}))).unwrap();
+        let route = crate::route::build(
+            tool,
+            &base,
+            &crate::guard::check_arguments(tool, &args(json!({"text": "Line one\nLine two"})))
+                .unwrap(),
+        )
+        .unwrap();
         let text = describe(
             tool,
             ConfirmKind::Send,

@@ -11,8 +11,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::{Limits, VendorEnv};
 use crate::env_vars::{self, CredentialMode};
-use crate::upstream::{CallScope, Deadline, Upstream};
-use crate::vendors::{Outcome, VendorRuntime};
+use crate::pipeline::{self, VendorRuntime};
+use crate::upstream::Upstream;
+use leads_mcp_catalog::vocab::Outcome;
 use leads_mcp_catalog::{Catalog, ToolSpec, VendorSpec};
 
 /// The documented read-only routes a vendor is checked with: (credential
@@ -264,17 +265,8 @@ async fn check_one(
     upstream: &Upstream,
     tool: &ToolSpec,
 ) -> Result<Vec<String>, Why> {
-    let args = serde_json::Map::new();
-    let route = runtime.route(tool, &args).map_err(|r| Why::Refused {
-        message: r.message,
-        next: r.next,
-    })?;
     let ct = CancellationToken::new();
-    let scope = CallScope {
-        ct: &ct,
-        deadline: Deadline::after(upstream.limits().call_deadline),
-    };
-    match runtime.send(upstream, tool, &route, scope).await {
+    match pipeline::read(upstream, runtime, tool, &serde_json::Map::new(), &ct).await {
         Outcome::Ok(success) => {
             let mut out = facts(&success.body);
             out.push(format!("{} request id {}", tool.name, success.request_id));

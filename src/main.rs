@@ -212,7 +212,8 @@ async fn run(cli: Cli) -> ExitCode {
         .vendors
         .iter()
         .filter(|v| {
-            served.vendors.contains_key(&v.name) && served.tools.iter().any(|t| t.vendor == v.name)
+            served.pipeline.vendor(&v.name).is_some()
+                && served.tools.iter().any(|t| t.vendor == v.name)
         })
         .map(|v| v.name.clone())
         .collect();

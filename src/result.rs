@@ -1,18 +1,27 @@
-//! An [`Outcome`] → the MCP tool result the client sees.
+//! Result shaping: every MCP shape the server answers with, and the output
+//! guards applied to every one of them (`output_guard`, then the secret
+//! redaction of `redact`).
 //!
-//! Success: the vendor's body as `structuredContent`, with `request_id`, the
-//! privacy and untrusted-content notices that apply (step 7) and a
-//! pagination hint, plus the same as text. Failure: `isError` with status,
-//! vendor code, message, request id and what to do next.
+//! - A tool's definition in `tools/list`.
+//! - An [`Outcome`] → the tool result: on success the vendor's body as
+//!   `structuredContent`, with `request_id`, the privacy and
+//!   untrusted-content notices that apply and a pagination hint, plus the
+//!   same as text; on failure `isError` with status, vendor code, message,
+//!   request id and what to do next.
+//! - An [`Outcome`] → a resource's contents, through the same guards.
 
-use rmcp::model::{CallToolResult, ContentBlock, JsonObject, Tool, ToolAnnotations};
+use rmcp::ErrorData as McpError;
+use rmcp::model::{
+    CallToolResponse, CallToolResult, ContentBlock, JsonObject, MetaObject, ReadResourceResponse,
+    ReadResourceResult, ResourceContents, Tool, ToolAnnotations,
+};
 use serde_json::{Map, Value, json};
 
-use crate::guard;
-use crate::vendors::envelope::{first, surfaced};
-use crate::vendors::{Failure, Outcome, Success};
-use leads_mcp_catalog::vocab::Refusal;
-use leads_mcp_catalog::{ToolSpec, VendorSpec};
+use crate::envelope::{first, surfaced};
+use crate::output_guard;
+use crate::redact;
+use leads_mcp_catalog::vocab::{Failure, Outcome, Refusal, Success};
+use leads_mcp_catalog::{ResourceManifest, ToolSpec, VendorSpec};
 
 /// The MCP tool definition of `tool`, as `tools/list` serves it.
 pub fn tool_definition(tool: &ToolSpec) -> Tool {
@@ -30,6 +39,7 @@ pub fn tool_definition(tool: &ToolSpec) -> Tool {
     .with_annotations(annotations)
 }
 
+/// A tool call's outcome → its result.
 pub fn shape(
     vendor: &VendorSpec,
     tool: &ToolSpec,
@@ -47,9 +57,80 @@ pub fn shape(
 /// A call refused before anything was sent.
 pub fn refused(tool: &str, refusal: &Refusal) -> CallToolResult {
     let text = format!("{} Next: {}", refusal.message, refusal.next);
-    let mut result = CallToolResult::structured_error(guard::refusal_body(tool, refusal));
+    let mut result = CallToolResult::structured_error(refusal_body(tool, refusal));
     result.content = vec![ContentBlock::text(text)];
     result
+}
+
+/// The structured body of a refusal, as tool results carry it.
+pub fn refusal_body(tool: &str, refusal: &Refusal) -> Value {
+    json!({
+        "error": {
+            "tool": tool,
+            "code": refusal.code,
+            "message": refusal.message,
+            "next": refusal.next,
+            "request_id": Value::Null,
+            "sent": false,
+        }
+    })
+}
+
+/// The last guard of every `tools/call` answer, results and errors alike:
+/// no configured secret leaves the server.
+pub fn sealed(
+    mut response: Result<CallToolResponse, McpError>,
+) -> Result<CallToolResponse, McpError> {
+    redact::scrub_response(&mut response);
+    response
+}
+
+/// A resource's contents: the answer of its tool, through the same output
+/// guards as a tool result (hidden text stripped from third-party text,
+/// credentials withheld, configured secrets redacted, the size cap). Its
+/// notices go in the contents' `_meta`, so that the text stays the
+/// vendor's document. A failed read is an MCP error with the same message
+/// a tool result would carry.
+pub fn resource(
+    vendor: &VendorSpec,
+    tool: &ToolSpec,
+    resource: &ResourceManifest,
+    outcome: Outcome,
+    max_bytes: usize,
+) -> Result<ReadResourceResponse, McpError> {
+    let success = match outcome {
+        Outcome::Ok(success) => success,
+        other => {
+            let shaped = shape(vendor, tool, &JsonObject::new(), other, max_bytes);
+            let message = shaped
+                .content
+                .first()
+                .and_then(|c| c.as_text())
+                .map(|t| t.text.clone())
+                .unwrap_or_else(|| "the vendor call failed".into());
+            return Err(McpError::internal_error(
+                redact::scrub(&message).into_owned(),
+                None,
+            ));
+        }
+    };
+    let mut body = success.body;
+    let withheld = output_guard::guard_body(tool, &mut body);
+    let text = match body {
+        Value::String(s) => s,
+        other => serde_json::to_string_pretty(&other).unwrap_or_default(),
+    };
+    let text = output_guard::cap_text(redact::scrub(&text).into_owned(), max_bytes);
+    let notices: Map<String, Value> = output_guard::notices(tool, &vendor.title, &withheld)
+        .into_iter()
+        .map(|(key, text)| (key.to_string(), Value::String(text)))
+        .collect();
+    let mut contents = ResourceContents::text(text, resource.uri.clone())
+        .with_mime_type(resource.mime_type.clone());
+    if !notices.is_empty() {
+        contents = contents.with_meta(MetaObject(notices));
+    }
+    Ok(ReadResourceResult::new(vec![contents]).into())
 }
 
 fn shape_success(
@@ -65,15 +146,12 @@ fn shape_success(
         Value::String(text) => json!({ "text": text }),
         other => json!({ "data": other }),
     };
-    if tool.untrusted {
-        guard::strip_hidden_text(&mut body);
-    }
-    let withheld = guard::withhold_secrets(&mut body, &tool.secret_fields);
+    let withheld = output_guard::guard_body(tool, &mut body);
     let items = vendor.envelope.items_pointer(&body).to_string();
     let budget = body_budget(max_bytes);
-    let trimmed = guard::cap_list(&mut body, &items, budget);
+    let trimmed = output_guard::cap_list(&mut body, &items, budget);
     // Whatever a list cut could not bound (not a list, or one huge item).
-    let cuts = guard::cap_value(&mut body, budget);
+    let cuts = output_guard::cap_value(&mut body, budget);
     let returned = body.pointer(&items).and_then(Value::as_array).map(Vec::len);
     let next = next_page(vendor, tool, &body, args, returned, trimmed.is_some());
 
@@ -94,21 +172,9 @@ fn shape_success(
         lines.push(note.clone());
         extra.insert("note".into(), Value::String(note.clone()));
     }
-    if let Some(notice) = guard::privacy_notice(tool) {
+    for (key, notice) in output_guard::notices(tool, &vendor.title, &withheld) {
         lines.push(notice.clone());
-        extra.insert("privacy_notice".into(), Value::String(notice));
-    }
-    if !withheld.is_empty() {
-        let notice = format!(
-            "Credentials withheld: {} (the server keeps tokens out of the conversation).",
-            withheld.join(", ")
-        );
-        lines.push(notice.clone());
-        extra.insert("withheld".into(), Value::String(notice));
-    }
-    if let Some(notice) = guard::untrusted_notice(tool, &vendor.title) {
-        lines.push(notice.clone());
-        extra.insert("untrusted_content".into(), Value::String(notice));
+        extra.insert(key.into(), Value::String(notice));
     }
     if let Some(t) = &trimmed {
         lines.push(format!(
@@ -246,7 +312,7 @@ fn shape_failure(vendor: &VendorSpec, f: &Failure) -> CallToolResult {
         ));
     }
     let mut details = Value::Object(std::mem::take(&mut f.details));
-    guard::cap_value(&mut details, MAX_ERROR_DETAILS_BYTES);
+    output_guard::cap_value(&mut details, MAX_ERROR_DETAILS_BYTES);
     if let Value::Object(map) = details {
         f.details = map;
     }

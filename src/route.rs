@@ -1,16 +1,16 @@
 //! Step 3 of a call: method + URL + query + body, built from the manifest's
-//! templates only. No argument can produce another URL: path values are
-//! single encoded segments, and the finished path is checked against the
-//! template once more.
+//! templates only. No argument can produce another URL: path values come
+//! from the guard as single encoded segments ([`CheckedArgs`]), and the
+//! finished path is checked against the template once more. The adapters'
+//! own requests (a login) are built here too, from the manifest's
+//! documented internal routes.
 
-use rmcp::model::JsonObject;
 use serde_json::{Map, Value};
 use url::Url;
 
-use crate::guard::path_segment;
-use leads_mcp_catalog::vocab::Method;
-use leads_mcp_catalog::vocab::Refusal;
-use leads_mcp_catalog::{Location, PathPart, PathTemplate, ToolSpec};
+use crate::guard::CheckedArgs;
+use leads_mcp_catalog::vocab::{Method, Refusal};
+use leads_mcp_catalog::{Location, PathPart, PathTemplate, ToolSpec, VendorSpec};
 
 /// One upstream request, before authentication.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,19 +37,14 @@ impl Route {
 }
 
 /// Builds the request for `tool` from checked arguments.
-pub fn build(tool: &ToolSpec, base: &Url, args: &JsonObject) -> Result<Route, Refusal> {
+pub fn build(tool: &ToolSpec, base: &Url, args: &CheckedArgs) -> Result<Route, Refusal> {
     let client_id = args.get("client_id").filter(|_| tool.agency_path.is_some());
     let template = match (&tool.agency_path, client_id) {
         (Some(agency), Some(_)) => agency,
         _ => &tool.path,
     };
-    let base_path = base.path().trim_end_matches('/');
     let rendered = render(template, args)?;
-    let expected_path = format!("{base_path}{rendered}");
-
-    let mut url = base.clone();
-    url.set_path(&expected_path);
-    url.set_query(None);
+    let (mut url, expected_path) = join(base, &rendered);
     let mut query: Vec<(String, String)> = Vec::new();
     for param in tool.params.iter().filter(|p| p.location == Location::Query) {
         if let Some(value) = args.get(&param.name) {
@@ -94,27 +89,59 @@ pub fn build(tool: &ToolSpec, base: &Url, args: &JsonObject) -> Result<Route, Re
     })
 }
 
-fn render(template: &PathTemplate, args: &JsonObject) -> Result<String, Refusal> {
+/// A documented route the adapter drives itself (a login, a token
+/// refresh): the manifest's `[[internal_route]]` of this path, at `base`,
+/// with `body`. A path the manifest does not document is refused.
+pub fn internal(
+    vendor: &VendorSpec,
+    base: &Url,
+    path: &str,
+    body: Value,
+) -> Result<Route, Refusal> {
+    let documented = vendor
+        .internal_routes
+        .iter()
+        .find(|r| r.path == path)
+        .and_then(|r| Method::parse(&r.method));
+    let Some(method) = documented else {
+        return Err(Refusal::new(
+            "internal",
+            format!("{} has no documented internal route {path}", vendor.title),
+            "Report this as a bug in leads-mcp.",
+        ));
+    };
+    Ok(Route {
+        method,
+        url: join(base, path).0,
+        body: Some(body),
+        client_id: None,
+    })
+}
+
+/// `base` + a rendered path, keeping the base path exactly once; also the
+/// path the URL must have, which the parser must not have changed.
+fn join(base: &Url, path: &str) -> (Url, String) {
+    let expected = format!("{}{path}", base.path().trim_end_matches('/'));
+    let mut url = base.clone();
+    url.set_path(&expected);
+    url.set_query(None);
+    (url, expected)
+}
+
+fn render(template: &PathTemplate, args: &CheckedArgs) -> Result<String, Refusal> {
     let mut out = String::new();
     for part in &template.parts {
         match part {
             PathPart::Literal(text) => out.push_str(text),
             PathPart::Param(name) => {
-                let value = args.get(name).ok_or_else(|| {
+                let segment = args.segment(name).ok_or_else(|| {
                     Refusal::new(
                         "invalid_arguments",
                         format!("missing path argument `{name}`"),
                         "Give every required argument.",
                     )
                 })?;
-                let segment = path_segment(value).map_err(|why| {
-                    Refusal::new(
-                        "invalid_arguments",
-                        format!("`{name}`: {why}"),
-                        "Pass plain ids as they appear in list results.",
-                    )
-                })?;
-                out.push_str(&segment);
+                out.push_str(segment);
             }
         }
     }
@@ -137,7 +164,8 @@ mod tests {
         let c = crate::vendors::load_catalog().unwrap();
         let t = c.tool(tool).unwrap();
         let base = Url::parse("https://app.leadpanther.ai/api/v1").unwrap();
-        build(t, &base, args.as_object().unwrap())
+        let checked = crate::guard::check_arguments(t, args.as_object().unwrap())?;
+        build(t, &base, &checked)
     }
 
     const CLIENT: &str = "00000000-0000-4000-8000-000000000001";
@@ -183,6 +211,21 @@ mod tests {
         let r = build_for("leadpanther_get_post", json!({"id": "p 1"})).unwrap();
         assert_eq!(r.url.path(), "/api/v1/posts/p%201");
         assert!(r.url.query().is_none() && r.url.fragment().is_none());
+    }
+
+    #[test]
+    fn internal_routes_are_the_documented_ones_only() {
+        let c = crate::vendors::load_catalog().unwrap();
+        let lm = c.vendor("leadmetrics").unwrap();
+        let base = Url::parse("https://lm.example.com/api/").unwrap();
+        let login = internal(lm, &base, "/auth/v1/login", json!({})).unwrap();
+        assert_eq!(login.method, Method::Post);
+        assert_eq!(
+            login.url.as_str(),
+            "https://lm.example.com/api/auth/v1/login"
+        );
+        let e = internal(lm, &base, "/auth/v1/guess", json!({})).unwrap_err();
+        assert_eq!(e.code, "internal");
     }
 
     #[test]

@@ -1,6 +1,7 @@
-//! The rmcp `ServerHandler`: wires catalog, guard, route, confirmation,
-//! vendor and result shaping into one pipeline per `tools/call`, and serves
-//! prompts and resources. No step's logic lives here.
+//! The rmcp `ServerHandler`: builds what one process serves and wires each
+//! request to its step: the `pipeline` runs every vendor call, `result`
+//! shapes what comes back, `prompts` and the manifests' resources are
+//! listed from here. No step's logic lives here.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -9,28 +10,23 @@ use std::sync::Arc;
 use rmcp::model::SetLevelRequestParams;
 use rmcp::model::{
     CacheScope, CallToolRequestParams, CallToolResponse, GetPromptRequestParams, GetPromptResponse,
-    GetPromptResult, Implementation, JsonObject, ListPromptsResult, ListResourcesResult,
-    ListToolsResult, PaginatedRequestParams, Prompt, PromptArgument, PromptMessage,
-    ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, Resource,
-    ResourceContents, Role, ServerCapabilities, ServerConfig, Tool,
+    GetPromptResult, Implementation, ListPromptsResult, ListResourcesResult, ListToolsResult,
+    PaginatedRequestParams, Prompt, PromptArgument, PromptMessage, ReadResourceRequestParams,
+    ReadResourceResponse, Resource, Role, ServerCapabilities, ServerConfig, Tool,
 };
 use rmcp::service::{RequestContext, RoleServer};
 use rmcp::{ErrorData as McpError, ServerHandler};
 use serde_json::{Value, json};
-use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
-use crate::confirm::{Confirmer, Gate};
-use crate::guard;
+use crate::confirm::Confirmer;
 use crate::mcp_log;
+use crate::pipeline::{Answer, Pipeline, VendorRuntime};
 use crate::progress::McpProgress;
 use crate::prompts::{self, PromptSpec};
 use crate::result;
-use crate::route::Route;
 use crate::selection::{self, GroupState, Selected};
-use crate::upstream::{CallScope, Deadline, Upstream};
-use crate::vendors::{Outcome, VendorRuntime};
-use leads_mcp_catalog::vocab::Refusal;
+use crate::upstream::Upstream;
 use leads_mcp_catalog::{ResourceManifest, ToolSpec};
 
 /// How long clients may cache the lists: they only change with a restart.
@@ -65,21 +61,15 @@ pub enum StartupError {
 /// Everything one process serves; built once, shared by every session.
 pub struct Served {
     pub tools: Vec<Arc<ToolSpec>>,
-    /// Every tool of the catalog, served or not, for vendor preflight reads.
-    catalog_tools: HashMap<String, Arc<ToolSpec>>,
     index: HashMap<String, usize>,
     tool_defs: Vec<Tool>,
-    pub vendors: HashMap<String, Arc<VendorRuntime>>,
+    pub pipeline: Pipeline,
     prompts: Vec<PromptSpec>,
     resources: Vec<ResourceManifest>,
     pub instructions: String,
     pub notes: Vec<String>,
     /// The groups of the served vendors, for `leads-mcp tools`.
     pub groups: Vec<GroupState>,
-    upstream: Upstream,
-    confirmer: Confirmer,
-    read_only: bool,
-    max_result_bytes: usize,
 }
 
 impl Served {
@@ -139,26 +129,38 @@ impl Served {
             .into_iter()
             .filter(|(name, _)| served_vendor(name))
             .collect();
-        Ok(Self {
-            catalog_tools: catalog
+        let pipeline = Pipeline::new(
+            runtimes,
+            catalog
                 .tools
                 .iter()
                 .map(|t| (t.name.clone(), t.clone()))
                 .collect(),
+            Upstream::new(config.limits.clone())?,
+            Confirmer::new(config),
+            config.selection.read_only,
+        );
+        Ok(Self {
             tool_defs: tools.iter().map(|t| result::tool_definition(t)).collect(),
             index,
             tools,
-            vendors: runtimes,
+            pipeline,
             prompts,
             resources,
             instructions,
             notes,
             groups,
-            upstream: Upstream::new(config.limits.clone())?,
-            confirmer: Confirmer::new(config),
-            read_only: config.selection.read_only,
-            max_result_bytes: config.limits.max_result_bytes,
         })
+    }
+
+    /// The spec of the served vendor of `tool`.
+    fn vendor_spec(&self, tool: &ToolSpec) -> Result<&leads_mcp_catalog::VendorSpec, McpError> {
+        self.pipeline
+            .vendor(&tool.vendor)
+            .map(|v| v.spec.as_ref())
+            .ok_or_else(|| {
+                McpError::internal_error(format!("vendor {} is not served", tool.vendor), None)
+            })
     }
 
     pub fn tool(&self, name: &str) -> Option<&Arc<ToolSpec>> {
@@ -170,47 +172,6 @@ impl Served {
         ListToolsResult::with_all_items(self.tool_defs.clone())
             .with_ttl_ms(LIST_TTL_MS)
             .with_cache_scope(CacheScope::Private)
-    }
-
-    /// Steps 2-3 without the human: read-only mode, arguments, route, credentials.
-    fn prepare(
-        &self,
-        vendor: &VendorRuntime,
-        tool: &ToolSpec,
-        args: &JsonObject,
-    ) -> Result<Route, Refusal> {
-        guard::check_read_only(tool, self.read_only)?;
-        // Without a base URL no call can work, whatever its arguments.
-        vendor.base()?;
-        guard::check_arguments(tool, args)?;
-        let route = vendor.route(tool, args)?;
-        vendor.check_ready(tool)?;
-        Ok(route)
-    }
-
-    /// A whole call that needs no confirmation (resources are reads).
-    async fn run(
-        &self,
-        tool: &ToolSpec,
-        args: &JsonObject,
-        ct: &CancellationToken,
-    ) -> Result<Outcome, McpError> {
-        let vendor = self.vendor_of(tool)?;
-        let deadline = Deadline::after(self.upstream.limits().call_deadline);
-        Ok(match self.prepare(vendor, tool, args) {
-            Ok(route) => {
-                vendor
-                    .send(&self.upstream, tool, &route, CallScope { ct, deadline })
-                    .await
-            }
-            Err(refusal) => Outcome::Refused(refusal),
-        })
-    }
-
-    fn vendor_of(&self, tool: &ToolSpec) -> Result<&Arc<VendorRuntime>, McpError> {
-        self.vendors.get(&tool.vendor).ok_or_else(|| {
-            McpError::internal_error(format!("vendor {} is not served", tool.vendor), None)
-        })
     }
 }
 
@@ -236,7 +197,7 @@ impl LeadsServer {
 }
 
 impl LeadsServer {
-    /// Steps 1-7 of one `tools/call`.
+    /// One `tools/call`: the served tool, through the pipeline, shaped.
     async fn answer_call(
         &self,
         request: CallToolRequestParams,
@@ -252,72 +213,15 @@ impl LeadsServer {
                 None,
             ));
         };
-        let vendor = served.vendor_of(tool)?;
-        let args = request.arguments.clone().unwrap_or_default();
-        // Steps 2-3: every check that needs no network, then the human.
-        let route = match served.prepare(vendor, tool, &args) {
-            Ok(route) => route,
-            Err(refusal) => return Ok(result::refused(&tool.name, &refusal).into()),
-        };
-        if let Some(refusal) = served.confirmer.unable_to_ask(tool, &request, &ctx) {
-            return Ok(result::refused(&tool.name, &refusal).into());
-        }
-        // The vendor's own rules, which may need reads, before the human is asked.
-        let lookup = |name: &str| served.catalog_tools.get(name).cloned();
-        let call_deadline = served.upstream.limits().call_deadline;
-        let deadline = Deadline::after(call_deadline);
-        let preflight = match vendor
-            .preflight(
-                &served.upstream,
-                &lookup,
-                tool,
-                &args,
-                &route,
-                CallScope {
-                    ct: &ctx.ct,
-                    deadline,
-                },
-            )
-            .await
-        {
-            Ok(preflight) => preflight,
-            Err(refusal) => return Ok(result::refused(&tool.name, &refusal).into()),
-        };
-        let preflight_spent = deadline.spent();
-        match served
-            .confirmer
-            .check(
-                tool,
-                &vendor.spec.title,
-                &route,
-                &preflight.details,
-                &request,
-                &ctx,
-            )
-            .await
-        {
-            Gate::Proceed => {}
-            Gate::Ask(input) => return Ok(CallToolResponse::InputRequired(input)),
-            Gate::Stop(refusal) => return Ok(result::refused(&tool.name, &refusal).into()),
-        }
         let progress = McpProgress::of(&ctx);
-        // The human's time to answer is not the vendor's: the send gets what
-        // the preflight reads left of the deadline.
-        let deadline = Deadline::resumed(call_deadline, preflight_spent);
-        let outcome = vendor
-            .call(
-                &served.upstream,
-                tool,
-                &route,
-                &args,
-                &progress,
-                CallScope {
-                    ct: &ctx.ct,
-                    deadline,
-                },
-            )
-            .await;
-        Ok(result::shape(&vendor.spec, tool, &args, outcome, served.max_result_bytes).into())
+        let outcome = match served.pipeline.call(tool, &request, &ctx, &progress).await {
+            Answer::Done(outcome) => outcome,
+            Answer::AskInput(input) => return Ok(CallToolResponse::InputRequired(input)),
+        };
+        let vendor = served.vendor_spec(tool)?;
+        let args = request.arguments.unwrap_or_default();
+        let max_bytes = served.pipeline.max_result_bytes();
+        Ok(result::shape(vendor, tool, &args, outcome, max_bytes).into())
     }
 }
 
@@ -357,8 +261,7 @@ impl ServerHandler for LeadsServer {
     ) -> Result<CallToolResponse, McpError> {
         let tool = request.name.clone();
         let listener = mcp_log::CallListener::of(&ctx, &self.log_level);
-        let mut response = self.answer_call(request, ctx).await;
-        crate::redact::scrub_response(&mut response);
+        let response = result::sealed(self.answer_call(request, ctx).await);
         listener.after_call(&tool, &response).await;
         response
     }
@@ -473,52 +376,14 @@ impl ServerHandler for LeadsServer {
                 Some(json!({ "uri": request.uri })),
             ));
         };
-        let vendor = served.vendor_of(tool)?;
-        match served.run(tool, &JsonObject::new(), &ctx.ct).await? {
-            Outcome::Ok(success) => {
-                let text = match success.body {
-                    Value::String(s) => s,
-                    other => serde_json::to_string_pretty(&other).unwrap_or_default(),
-                };
-                let mut text = crate::redact::scrub(&text).into_owned();
-                // Resources are bounded like every result.
-                if text.len() > served.max_result_bytes {
-                    let total = text.len();
-                    let mut end = served.max_result_bytes.saturating_sub(200);
-                    while !text.is_char_boundary(end) {
-                        end -= 1;
-                    }
-                    text.truncate(end);
-                    text.push_str(&format!(
-                        "\n\n[cut: {end} of {total} bytes shown, to stay under {} bytes]",
-                        served.max_result_bytes
-                    ));
-                }
-                Ok(ReadResourceResult::new(vec![
-                    ResourceContents::text(text, request.uri.clone())
-                        .with_mime_type(resource.mime_type.clone()),
-                ])
-                .into())
-            }
-            other => {
-                let shaped = result::shape(
-                    &vendor.spec,
-                    tool,
-                    &JsonObject::new(),
-                    other,
-                    served.max_result_bytes,
-                );
-                let message = shaped
-                    .content
-                    .first()
-                    .and_then(|c| c.as_text())
-                    .map(|t| t.text.clone())
-                    .unwrap_or_else(|| "the vendor call failed".into());
-                Err(McpError::internal_error(
-                    crate::redact::scrub(&message).into_owned(),
-                    None,
-                ))
-            }
-        }
+        let vendor = served.vendor_spec(tool)?;
+        let outcome = served.pipeline.read(tool, &ctx.ct).await;
+        result::resource(
+            vendor,
+            tool,
+            resource,
+            outcome,
+            served.pipeline.max_result_bytes(),
+        )
     }
 }

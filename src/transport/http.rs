@@ -164,7 +164,7 @@ async fn check_access(State(access): State<Access>, request: Request, next: Next
 }
 
 async fn health(State(served): State<Arc<Served>>) -> impl IntoResponse {
-    let mut vendors: Vec<&String> = served.vendors.keys().collect();
+    let mut vendors: Vec<&String> = served.pipeline.vendor_names().collect();
     vendors.sort();
     axum::Json(json!({
         "status": "ok",

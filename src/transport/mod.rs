@@ -113,7 +113,7 @@ pub fn print_tools(served: &Served, json: bool) -> Result<(), String> {
     println!(
         "{} tools from {} vendor(s); {size}.",
         served.tools.len(),
-        served.vendors.len()
+        served.pipeline.vendor_names().count()
     );
     for note in &served.notes {
         println!("note: {note}");

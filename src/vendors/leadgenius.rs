@@ -22,9 +22,9 @@ use serde_json::{Value, json};
 use super::auth::{self, Grant, Session, Token};
 use super::{Adapter, AuthContext, Outcome, Preflight, PreflightContext, VendorEntry};
 use crate::config::VendorEnv;
+use crate::route;
 use crate::upstream::{Outgoing, new_request_id};
 use leads_mcp_catalog::ToolSpec;
-use leads_mcp_catalog::vocab::Method;
 use leads_mcp_catalog::vocab::Refusal;
 
 pub const ENTRY: VendorEntry = VendorEntry {
@@ -160,20 +160,16 @@ impl LeadGenius {
 
     /// `POST /auth` with the configured email and password.
     async fn log_in(&self, login: &Login, ctx: &AuthContext<'_>) -> Result<Token, Refusal> {
-        let mut url = ctx.base.clone();
-        url.set_path(&format!(
-            "{}{LOGIN_PATH}",
-            ctx.base.path().trim_end_matches('/')
-        ));
-        url.set_query(None);
+        let body = json!({
+            "username": login.email.expose_secret(),
+            "password": login.password.expose_secret(),
+        });
+        let route = route::internal(ctx.vendor, ctx.base, LOGIN_PATH, body)?;
         let outgoing = Outgoing {
-            method: Method::Post,
-            url,
+            method: route.method,
+            url: route.url,
             headers: HeaderMap::new(),
-            body: Some(json!({
-                "username": login.email.expose_secret(),
-                "password": login.password.expose_secret(),
-            })),
+            body: route.body,
             request_id: new_request_id(),
             retry_safe: false,
         };
@@ -339,7 +335,7 @@ async fn purge_details(ctx: &PreflightContext<'_>) -> Result<Preflight, Refusal>
 
 /// "Leads deleted with it: N", counted page by page.
 async fn count_leads(ctx: &PreflightContext<'_>, client_id: &str) -> String {
-    let envelope = &ctx.vendor().envelope;
+    let envelope = &ctx.vendor.envelope;
     let mut count = 0usize;
     let mut cursor: Option<String> = None;
     for _ in 0..MAX_COUNT_PAGES {

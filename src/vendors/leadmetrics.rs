@@ -23,14 +23,13 @@ use http::HeaderMap;
 use rmcp::model::JsonObject;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
-use url::Url;
 
 use super::auth::{self, Grant, Session, Token};
 use super::{Adapter, AuthContext, Outcome, Preflight, PreflightContext, VendorEntry};
 use crate::config::VendorEnv;
+use crate::route;
 use crate::upstream::{Outgoing, new_request_id};
 use leads_mcp_catalog::ConfirmKind;
-use leads_mcp_catalog::vocab::Method;
 use leads_mcp_catalog::vocab::Refusal;
 
 pub const ENTRY: VendorEntry = VendorEntry {
@@ -112,11 +111,12 @@ impl Leadmetrics {
         } else {
             "login"
         };
+        let route = route::internal(ctx.vendor, ctx.base, path, body)?;
         let request = Outgoing {
-            method: Method::Post,
-            url: join(ctx.base, path),
+            method: route.method,
+            url: route.url,
             headers: HeaderMap::new(),
-            body: Some(body),
+            body: route.body,
             request_id: new_request_id(),
             retry_safe: false,
         };
@@ -153,13 +153,6 @@ impl Leadmetrics {
             )
         })
     }
-}
-
-/// `base` + a documented path, as the route builder joins them.
-fn join(base: &Url, path: &str) -> Url {
-    let mut url = base.clone();
-    url.set_path(&format!("{}{path}", base.path().trim_end_matches('/')));
-    url
 }
 
 /// The first string at any of these fields, in `data` or at the top level.
@@ -338,7 +331,7 @@ async fn approval_lines(ctx: &PreflightContext<'_>) -> Vec<String> {
         });
         return lines;
     };
-    crate::guard::strip_hidden_text(&mut item);
+    crate::output_guard::strip_hidden_text(&mut item);
     let field = |name: &str, max: usize| {
         item.get(name)
             .and_then(Value::as_str)
@@ -426,14 +419,5 @@ mod tests {
             (PASSWORD_ENV, "pw"),
         ]));
         assert_eq!(token.credential_env(), TOKEN_ENV);
-    }
-
-    #[test]
-    fn join_keeps_the_base_path() {
-        let base = Url::parse("https://lm.example.com/api/").unwrap();
-        assert_eq!(
-            join(&base, LOGIN_PATH).as_str(),
-            "https://lm.example.com/api/auth/v1/login"
-        );
     }
 }

@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 
 use super::auth::BearerKey;
 use super::{Outcome, Preflight, PreflightContext, VendorEntry};
-use crate::guard;
+use crate::output_guard;
 use leads_mcp_catalog::vocab::Refusal;
 
 pub const ENTRY: VendorEntry = VendorEntry {
@@ -56,7 +56,7 @@ async fn read_data(
     match ctx.read(tool, args).await {
         Outcome::Ok(success) => {
             let mut data = success.body.get("data").cloned().unwrap_or(Value::Null);
-            guard::strip_hidden_text(&mut data);
+            output_guard::strip_hidden_text(&mut data);
             Ok(data)
         }
         Outcome::Failed(f) => {

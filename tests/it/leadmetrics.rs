@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use crate::common::*;
-use leads_mcp::guard::WITHHELD;
+use leads_mcp::output_guard::WITHHELD;
 use leads_mcp::sandbox::leadmetrics::*;
 use leads_mcp::sandbox::{Fault, Recorded};
 use rmcp::model::{CallToolRequest, CallToolRequestParams, ClientRequest};

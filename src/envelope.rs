@@ -362,7 +362,12 @@ mod tests {
         let v = c.vendor("leadpanther").unwrap();
         let t = c.tool(tool).unwrap();
         let base = Url::parse("https://app.leadpanther.ai/api/v1").unwrap();
-        let route = crate::route::build(t, &base, args.as_object().unwrap()).unwrap();
+        let route = crate::route::build(
+            t,
+            &base,
+            &crate::guard::check_arguments(t, args.as_object().unwrap()).unwrap(),
+        )
+        .unwrap();
         let incoming = Incoming {
             status: StatusCode::from_u16(status).unwrap(),
             headers: HeaderMap::new(),
@@ -514,7 +519,12 @@ path = "/find"
         let v = c.vendor("acme").unwrap();
         let t = c.tool("acme_find_thing").unwrap();
         let base = Url::parse("https://acme.example/api").unwrap();
-        let route = crate::route::build(t, &base, &Default::default()).unwrap();
+        let route = crate::route::build(
+            t,
+            &base,
+            &crate::guard::check_arguments(t, &Default::default()).unwrap(),
+        )
+        .unwrap();
         let incoming = Incoming {
             status: StatusCode::from_u16(status).unwrap(),
             headers: HeaderMap::new(),
@@ -589,7 +599,12 @@ path = "/find"
         let v = c.vendor("leadpanther").unwrap();
         let t = c.tool("leadpanther_get_me").unwrap();
         let base = Url::parse("https://app.leadpanther.ai/api/v1").unwrap();
-        let route = crate::route::build(t, &base, &Default::default()).unwrap();
+        let route = crate::route::build(
+            t,
+            &base,
+            &crate::guard::check_arguments(t, &Default::default()).unwrap(),
+        )
+        .unwrap();
         let incoming = Incoming {
             status: StatusCode::BAD_GATEWAY,
             headers: HeaderMap::new(),

@@ -39,8 +39,9 @@ use crate::upstream::{
     CallScope, Deadline, Incoming, Outgoing, REQUEST_ID_HEADER, Upstream, UpstreamError,
     new_request_id,
 };
-use crate::vendors::{
-    self, Adapter, AuthContext, Preflight, PreflightContext, PreflightRules, RouteReader,
+use crate::vendors;
+use crate::vendors::adapter::{
+    Adapter, AuthContext, Preflight, PreflightContext, PreflightRules, RouteReader,
 };
 use leads_mcp_catalog::vocab::{Method, Outcome, Refusal, Success};
 use leads_mcp_catalog::{ToolSpec, VendorSpec};

@@ -91,7 +91,7 @@ impl BearerKey {
 }
 
 /// A vendor whose only credential is one Bearer key needs no adapter of its own.
-impl super::Adapter for BearerKey {
+impl super::adapter::Adapter for BearerKey {
     fn has_credentials(&self) -> bool {
         self.is_set()
     }
@@ -102,7 +102,7 @@ impl super::Adapter for BearerKey {
 
     fn authorize<'a>(
         &'a self,
-        _ctx: super::AuthContext<'a>,
+        _ctx: super::adapter::AuthContext<'a>,
     ) -> futures::future::BoxFuture<'a, Result<HeaderMap, Refusal>> {
         Box::pin(std::future::ready(self.headers()))
     }

@@ -19,12 +19,13 @@ use http::HeaderMap;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 
+use super::adapter::{Adapter, AuthContext, Preflight, PreflightContext, VendorEntry};
 use super::auth::{self, Grant, Session, Token};
-use super::{Adapter, AuthContext, Outcome, Preflight, PreflightContext, VendorEntry};
 use crate::config::VendorEnv;
 use crate::route;
 use crate::upstream::{Outgoing, new_request_id};
 use leads_mcp_catalog::ToolSpec;
+use leads_mcp_catalog::vocab::Outcome;
 use leads_mcp_catalog::vocab::Refusal;
 
 pub const ENTRY: VendorEntry = VendorEntry {

@@ -2,7 +2,7 @@
 //! rules (pinned base URL, agency routes, privacy, the error decision tree)
 //! live in `tools/leadpanther.toml` and the shared guard.
 
-use super::VendorEntry;
+use super::adapter::VendorEntry;
 use super::auth::BearerKey;
 
 pub const ENTRY: VendorEntry = VendorEntry {

@@ -6,8 +6,9 @@
 use futures::future::BoxFuture;
 use serde_json::{Value, json};
 
+use super::adapter::{Preflight, PreflightContext, VendorEntry};
 use super::auth::BearerKey;
-use super::{Outcome, Preflight, PreflightContext, VendorEntry};
+use leads_mcp_catalog::vocab::Outcome;
 use leads_mcp_catalog::vocab::Refusal;
 
 pub const ENTRY: VendorEntry = VendorEntry {

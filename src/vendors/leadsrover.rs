@@ -15,9 +15,10 @@
 use futures::future::BoxFuture;
 use serde_json::{Value, json};
 
+use super::adapter::{Preflight, PreflightContext, VendorEntry};
 use super::auth::BearerKey;
-use super::{Outcome, Preflight, PreflightContext, VendorEntry};
 use crate::output_guard;
+use leads_mcp_catalog::vocab::Outcome;
 use leads_mcp_catalog::vocab::Refusal;
 
 pub const ENTRY: VendorEntry = VendorEntry {

@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 
 use crate::common::*;
 use leads_mcp::sandbox::Fault;
-use rmcp::model::{LoggingLevel, SetLevelRequestParams};
+use rmcp::model::{
+    LoggingLevel, ReadResourceRequestParams, ResourceContents, SetLevelRequestParams,
+};
 use serde_json::{Value, json};
 use tokio::io::AsyncReadExt;
 
@@ -434,6 +436,63 @@ async fn unreachable_oversized_and_redirected_answers_say_what_happened() {
         requests.len(),
         1,
         "the redirect was followed: {requests:#?}"
+    );
+    client.cancel().await.unwrap();
+}
+
+/// `resources/read` passes the output guards every tool result passes: a
+/// credential field in the resource's body is withheld (and said so in the
+/// contents' `_meta`), and a configured secret the vendor echoes is redacted.
+#[tokio::test]
+async fn a_resource_passes_the_same_output_guards_as_a_tool_result() {
+    let up = Upstream::start().await;
+    let echoed = up
+        .env()
+        .into_iter()
+        .find(|(k, _)| k == "LEADSPRO_API_KEY")
+        .map(|(_, v)| v)
+        .unwrap();
+    let body = json!({
+        "plan": "growth",
+        "key": {"id": "key_growth", "apiKey": "pl_live_other_workspace_key", "echo": echoed},
+        "credits": {"remaining": 460},
+    });
+    up.sandbox.inject(vendor_fault(
+        "leadspro",
+        "GET",
+        "/api/v1/usage",
+        200,
+        body,
+        &[],
+        2,
+    ));
+    let client = every_vendor(&up, &[]).await;
+
+    let read = client
+        .read_resource(ReadResourceRequestParams::new("leadspro://usage"))
+        .await
+        .unwrap();
+    let ResourceContents::TextResourceContents { text, meta, .. } = &read.contents[0] else {
+        panic!("{read:?}")
+    };
+    assert!(!text.contains("pl_live_other_workspace_key"), "{text}");
+    assert!(!text.contains(&echoed), "{text}");
+    let usage: Value = serde_json::from_str(text).unwrap();
+    assert_eq!(usage["key"]["apiKey"], leads_mcp::output_guard::WITHHELD);
+    assert_eq!(usage["credits"]["remaining"], 460);
+    let meta = serde_json::to_value(meta).unwrap();
+    assert!(
+        meta["withheld"].as_str().unwrap().contains("apiKey"),
+        "{meta}"
+    );
+
+    // The tool behind it says the same.
+    let result = call(&client, "leadspro_get_usage", json!({})).await;
+    let shown = serde_json::to_string(&result).unwrap();
+    assert!(!shown.contains("pl_live_other_workspace_key") && !shown.contains(&echoed));
+    assert_eq!(
+        result.structured_content.unwrap()["key"]["apiKey"],
+        leads_mcp::output_guard::WITHHELD
     );
     client.cancel().await.unwrap();
 }

@@ -11,6 +11,7 @@ mod cli;
 mod guardrails;
 mod hardening_transport;
 mod install;
+mod layers;
 mod leadgenius;
 mod leadmetrics;
 mod leadpanther;

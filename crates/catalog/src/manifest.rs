@@ -1,13 +1,14 @@
 //! The manifest file format (`tools/*.toml`): what serde reads, before any
-//! check. [`crate::build`] turns it into the runtime model of
-//! [`crate::spec`]; the parts a manifest gives as they are served are
-//! types of that model.
+//! check. `build` turns it into the runtime model of `spec`; the parts a
+//! manifest gives as they are served (the envelope, error rules, argument
+//! rules, resources ...) are types of that model.
 
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use crate::error::Problem;
 use crate::spec::{
     ArgumentRule, ConfirmKind, Envelope, ErrorRule, InternalRoute, Location, RefusedHost,
     ResourceManifest,
@@ -84,7 +85,7 @@ pub(crate) enum GroupManifest {
 }
 
 // No `deny_unknown_fields`: serde can't combine it with `flatten`;
-// `check_param` allows only known JSON Schema keywords instead.
+// `check::argument` allows only known JSON Schema keywords instead.
 #[derive(Debug, Clone, Deserialize)]
 pub(crate) struct ParamManifest {
     /// Argument name when it differs from the table key.
@@ -185,6 +186,11 @@ impl Default for AuthManifest {
     fn default() -> Self {
         Self::Needed(true)
     }
+}
+
+/// Reads one manifest's text; nothing is checked yet but its shape.
+pub(crate) fn parse(text: &str) -> Result<Manifest, Problem> {
+    toml::from_str(text).map_err(|e| Problem::Syntax(Box::new(e)))
 }
 
 /// A one-vendor manifest ("acme") for unit tests: `vendor_tables` go into

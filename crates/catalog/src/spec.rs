@@ -1,8 +1,8 @@
 //! The runtime model: the checked specs of vendors and tools that the
-//! server's layers read. Nothing here reads a manifest file or checks one;
-//! the types a manifest spells out as they are (the envelope, error rules,
-//! argument rules, resources ...) are deserialized straight into this model
-//! by [`crate::manifest`].
+//! server's layers read. The types a manifest spells out as they are served
+//! (the envelope, error rules, argument rules, resources ...) are
+//! deserialized straight into this model by `manifest`; `build` makes the
+//! rest. The one check here is `PathTemplate::parse`'s.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -10,6 +10,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use crate::error::PathError;
 use crate::vocab::{JsonObject, Method};
 
 /// Longest tool name clients accept (Gemini, Claude API).
@@ -308,18 +309,24 @@ pub enum PathPart {
 }
 
 impl PathTemplate {
-    pub(crate) fn parse(raw: &str) -> Result<Self, String> {
+    /// Splits `raw`, refusing what could leave the vendor's base path: it
+    /// starts with `/` (or is empty, for the base URL itself), its
+    /// placeholders are snake_case, and its literal text holds no `..`,
+    /// `//`, query or other character a route must not carry.
+    pub(crate) fn parse(raw: &str) -> Result<Self, PathError> {
         if !raw.is_empty() && !raw.starts_with('/') {
-            return Err(format!(
-                "path {raw:?} must start with '/' (or be empty for the base URL)"
-            ));
+            return Err(PathError::NotAbsolute {
+                raw: raw.to_string(),
+            });
         }
         let mut parts = Vec::new();
         let mut rest = raw;
         while let Some(open) = rest.find('{') {
             let (literal, tail) = rest.split_at(open);
             let Some(close) = tail.find('}') else {
-                return Err(format!("path {raw:?} has an unclosed '{{'"));
+                return Err(PathError::Unclosed {
+                    raw: raw.to_string(),
+                });
             };
             let name = &tail[1..close];
             if name.is_empty()
@@ -327,9 +334,10 @@ impl PathTemplate {
                     .chars()
                     .all(|c| c.is_ascii_lowercase() || c == '_' || c.is_ascii_digit())
             {
-                return Err(format!(
-                    "path {raw:?}: placeholder {{{name}}} must be snake_case"
-                ));
+                return Err(PathError::Placeholder {
+                    raw: raw.to_string(),
+                    name: name.to_string(),
+                });
             }
             if !literal.is_empty() {
                 parts.push(PathPart::Literal(literal.to_string()));
@@ -346,7 +354,10 @@ impl PathTemplate {
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '-' | '_' | '.' | ':'));
                 if !ok || text.contains("//") || text.split('/').any(|s| s == "." || s == "..") {
-                    return Err(format!("path {raw:?} has unsafe literal text {text:?}"));
+                    return Err(PathError::UnsafeLiteral {
+                        raw: raw.to_string(),
+                        text: text.clone(),
+                    });
                 }
             }
         }
@@ -438,4 +449,34 @@ pub fn index_by_name(tools: &[Arc<ToolSpec>]) -> HashMap<String, usize> {
         .enumerate()
         .map(|(i, t)| (t.name.clone(), i))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unsafe_literal_paths_are_refused() {
+        for path in ["/a/../b", "/a//b", "/a?b=1", "things"] {
+            assert!(PathTemplate::parse(path).is_err(), "{path}");
+        }
+        assert!(PathTemplate::parse("").is_ok());
+        assert_eq!(
+            PathTemplate::parse("/a/../b"),
+            Err(PathError::UnsafeLiteral {
+                raw: "/a/../b".into(),
+                text: "/a/../b".into()
+            })
+        );
+        assert_eq!(
+            PathTemplate::parse("things"),
+            Err(PathError::NotAbsolute {
+                raw: "things".into()
+            })
+        );
+        assert_eq!(
+            PathTemplate::parse("/things/{id}").map(|p| p.params().collect::<Vec<_>>().join(",")),
+            Ok("id".to_string())
+        );
+    }
 }

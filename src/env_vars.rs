@@ -3,9 +3,11 @@
 //! doctor`, the MCP Bundle manifest and `server.json` are written from.
 //!
 //! Vendor base URLs and their defaults come from the catalog; the vendor
-//! credentials are named by the vendor modules' own constants.
+//! credentials and how they combine are declared by each adapter's
+//! registry entry.
 
-use crate::vendors::{leadgenius, leadmetrics, leadpanther, leadspro, leadsrover};
+pub use crate::vendors::adapter::CredentialMode;
+use crate::vendors::{REGISTRY, adapter::VendorEntry};
 use leads_mcp_catalog::Catalog;
 
 /// What a variable is for.
@@ -35,118 +37,6 @@ pub struct EnvVar {
     /// The default, where there is one worth showing.
     pub default: Option<String>,
 }
-
-/// One way to authenticate to a vendor: the variables that make it up.
-#[derive(Debug, Clone, Copy)]
-pub struct CredentialMode {
-    pub vendor: &'static str,
-    pub label: &'static str,
-    pub vars: &'static [&'static str],
-}
-
-/// The credential modes of every vendor, the first of a vendor being the one
-/// `leads-mcp config` offers when none is set.
-pub static CREDENTIAL_MODES: &[CredentialMode] = &[
-    CredentialMode {
-        vendor: "leadpanther",
-        label: "API key",
-        vars: &[leadpanther::KEY_ENV],
-    },
-    CredentialMode {
-        vendor: "leadsrover",
-        label: "API key",
-        vars: &[leadsrover::KEY_ENV],
-    },
-    CredentialMode {
-        vendor: "leadgenius",
-        label: "login",
-        vars: &[leadgenius::EMAIL_ENV, leadgenius::PASSWORD_ENV],
-    },
-    CredentialMode {
-        vendor: "leadgenius",
-        label: "access token",
-        vars: &[leadgenius::TOKEN_ENV],
-    },
-    CredentialMode {
-        vendor: "leadgenius",
-        label: "API key",
-        vars: &[leadgenius::API_KEY_ENV, leadgenius::USER_ID_ENV],
-    },
-    CredentialMode {
-        vendor: "leadspro",
-        label: "API key",
-        vars: &[leadspro::KEY_ENV],
-    },
-    CredentialMode {
-        vendor: "leadmetrics",
-        label: "access token",
-        vars: &[leadmetrics::TOKEN_ENV],
-    },
-    CredentialMode {
-        vendor: "leadmetrics",
-        label: "login",
-        vars: &[leadmetrics::EMAIL_ENV, leadmetrics::PASSWORD_ENV],
-    },
-];
-
-/// (name, secret, description) of every vendor credential.
-const CREDENTIALS: &[(&str, bool, &str)] = &[
-    (
-        leadpanther::KEY_ENV,
-        true,
-        "LeadPanther API key, from your LeadPanther account's API keys. Its scopes decide which tools work; agency-client tools also need a client grant.",
-    ),
-    (
-        leadsrover::KEY_ENV,
-        true,
-        "LeadsRover API key (lr_sk_...), created in LeadsRover under Settings > API. The read scope serves reads, the write scope everything else.",
-    ),
-    (
-        leadgenius::EMAIL_ENV,
-        false,
-        "The email you sign in to LeadGenius Pro with; with LEADGENIUS_PASSWORD the server logs in itself (POST /api/auth).",
-    ),
-    (
-        leadgenius::PASSWORD_ENV,
-        true,
-        "The password you sign in to LeadGenius Pro with (with LEADGENIUS_EMAIL).",
-    ),
-    (
-        leadgenius::TOKEN_ENV,
-        true,
-        "A LeadGenius Pro JWT access token, used as given (instead of the email and password).",
-    ),
-    (
-        leadgenius::API_KEY_ENV,
-        true,
-        "LeadGenius Pro API key (sent as x-api-key, with LEADGENIUS_USER_ID), from your LeadGenius Pro account; the bulk extraction tools need it.",
-    ),
-    (
-        leadgenius::USER_ID_ENV,
-        false,
-        "Your LeadGenius Pro user id, sent as x-user-id with LEADGENIUS_API_KEY.",
-    ),
-    (
-        leadspro::KEY_ENV,
-        true,
-        "Leads Pro API key, generated in the Leads Pro workspace dashboard; pl_demo_public is the vendor's public sandbox key.",
-    ),
-    (
-        leadmetrics::TOKEN_ENV,
-        true,
-        "A Leadmetrics access token (it wins over the email and password when both are set).",
-    ),
-    (
-        leadmetrics::EMAIL_ENV,
-        false,
-        "The email of your Leadmetrics login; with LEADMETRICS_PASSWORD the server logs in and refreshes itself.",
-    ),
-    (
-        leadmetrics::PASSWORD_ENV,
-        true,
-        "The password of your Leadmetrics login (with LEADMETRICS_EMAIL).",
-    ),
-];
 
 /// (name, secret, default, description) of every server setting.
 const SETTINGS: &[(&str, bool, Option<&str>, &str)] = &[
@@ -260,12 +150,8 @@ const SETTINGS: &[(&str, bool, Option<&str>, &str)] = &[
     ),
 ];
 
-/// The vendor an environment variable name belongs to, by its prefix.
-fn vendor_of(name: &str) -> Option<&'static str> {
-    crate::vendors::REGISTRY
-        .iter()
-        .find(|v| name.starts_with(v.env_prefix))
-        .map(|v| v.name)
+fn entry(vendor: &str) -> Option<&'static VendorEntry> {
+    REGISTRY.iter().find(|e| e.name == vendor)
 }
 
 /// Every variable the server reads: per vendor its credentials and base
@@ -273,18 +159,16 @@ fn vendor_of(name: &str) -> Option<&'static str> {
 pub fn all(catalog: &Catalog) -> Vec<EnvVar> {
     let mut vars = Vec::new();
     for spec in &catalog.vendors {
-        for (name, secret, description) in CREDENTIALS {
-            if vendor_of(name) == Some(spec.name.as_str()) {
-                vars.push(EnvVar {
-                    name: (*name).to_string(),
-                    vendor: Some(spec.name.clone()),
-                    kind: Kind::Credential,
-                    secret: *secret,
-                    required_for_vendor: false,
-                    description: (*description).to_string(),
-                    default: None,
-                });
-            }
+        for var in entry(&spec.name).map_or(&[][..], |e| e.credentials) {
+            vars.push(EnvVar {
+                name: var.name.to_string(),
+                vendor: Some(spec.name.clone()),
+                kind: Kind::Credential,
+                secret: var.secret,
+                required_for_vendor: false,
+                description: var.description.to_string(),
+                default: None,
+            });
         }
         let description = match &spec.base_url {
             Some(url) => format!(
@@ -322,7 +206,7 @@ pub fn all(catalog: &Catalog) -> Vec<EnvVar> {
 
 /// The credential modes of `vendor`.
 pub fn modes(vendor: &str) -> impl Iterator<Item = &'static CredentialMode> {
-    CREDENTIAL_MODES.iter().filter(move |m| m.vendor == vendor)
+    entry(vendor).map_or(&[][..], |e| e.credential_modes).iter()
 }
 
 #[cfg(test)]
@@ -334,18 +218,21 @@ mod tests {
         let catalog = crate::vendors::load_catalog().unwrap();
         let vars = all(&catalog);
         for var in vars.iter().filter(|v| v.kind == Kind::Credential) {
+            let vendor = var.vendor.as_deref().unwrap();
             assert!(
-                CREDENTIAL_MODES
-                    .iter()
-                    .any(|m| m.vars.contains(&var.name.as_str())),
+                modes(vendor).any(|m| m.vars.contains(&var.name.as_str())),
                 "{} is in no credential mode",
                 var.name
             );
+            let prefix = entry(vendor).unwrap().env_prefix;
+            assert!(var.name.starts_with(prefix), "{} lacks {prefix}", var.name);
         }
-        for mode in CREDENTIAL_MODES {
-            for name in mode.vars {
-                let var = vars.iter().find(|v| v.name == *name).unwrap();
-                assert_eq!(var.vendor.as_deref(), Some(mode.vendor));
+        for entry in REGISTRY {
+            for mode in entry.credential_modes {
+                for name in mode.vars {
+                    let var = vars.iter().find(|v| v.name == *name).unwrap();
+                    assert_eq!(var.vendor.as_deref(), Some(entry.name));
+                }
             }
         }
         let names: std::collections::BTreeSet<&str> =

@@ -1,5 +1,7 @@
-//! Step 6 of a call: a vendor's HTTP answer → [`Outcome`], read through the
-//! manifest's envelope pointers and error rules.
+//! Reading a vendor's answers, all in one place: an HTTP answer →
+//! [`Outcome`] through the manifest's envelope pointers and error rules,
+//! and where a success keeps its list, its next cursor, its "more pages"
+//! flag and the fields every result repeats.
 
 use serde_json::{Map, Value};
 
@@ -164,6 +166,44 @@ fn read_body(tool: &ToolSpec, incoming: &Incoming) -> Body {
 }
 
 /// Reads the first JSON pointer of `pointers` that holds a value.
+/// The pointer of the list in `body`: the first `items` pointer that holds
+/// an array, else the first pointer (or `/data`).
+pub fn items_pointer<'a>(envelope: &'a Envelope, body: &Value) -> &'a str {
+    envelope
+        .items
+        .iter()
+        .find(|p| body.pointer(p).is_some_and(Value::is_array))
+        .or(envelope.items.first())
+        .map_or("/data", String::as_str)
+}
+
+/// The argument of `tool` that takes a cursor, if it is cursor-paginated.
+pub fn cursor_argument<'a>(envelope: &'a Envelope, tool: &ToolSpec) -> Option<&'a str> {
+    envelope
+        .cursor_arguments
+        .iter()
+        .find(|name| tool.param(name).is_some())
+        .map(String::as_str)
+}
+
+/// The cursor of the next page in `body`, if there is one.
+pub fn next_cursor<'a>(envelope: &Envelope, body: &'a Value) -> Option<&'a str> {
+    envelope
+        .next_cursor
+        .iter()
+        .filter_map(|p| body.pointer(p).and_then(Value::as_str))
+        .find(|c| !c.is_empty())
+}
+
+/// Whether a limit/offset answer says that more pages follow.
+pub fn has_more(envelope: &Envelope, body: &Value) -> bool {
+    envelope
+        .has_more
+        .iter()
+        .find_map(|p| body.pointer(p).and_then(Value::as_bool))
+        .unwrap_or(false)
+}
+
 pub fn first<'a>(body: &'a Value, pointers: &[String]) -> Option<&'a Value> {
     pointers
         .iter()
@@ -351,6 +391,41 @@ impl HintVars<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lists_cursors_and_more_pages_are_read_where_the_envelope_says() {
+        let envelope = Envelope {
+            items: vec!["/clients".into(), "/leads".into()],
+            next_cursor: vec!["/nextToken".into()],
+            has_more: vec!["/pagination/hasMore".into(), "/pagination/has_more".into()],
+            ..Envelope::default()
+        };
+        assert_eq!(
+            items_pointer(&envelope, &json!({"leads": [], "clients": 1})),
+            "/leads"
+        );
+        assert_eq!(items_pointer(&envelope, &json!({})), "/clients");
+        assert_eq!(items_pointer(&Envelope::default(), &json!({})), "/data");
+        assert_eq!(
+            next_cursor(&envelope, &json!({"nextToken": "t1"})),
+            Some("t1")
+        );
+        assert_eq!(next_cursor(&envelope, &json!({"nextToken": ""})), None);
+        assert_eq!(next_cursor(&envelope, &json!({"nextToken": null})), None);
+        assert!(has_more(
+            &envelope,
+            &json!({"pagination": {"has_more": true}})
+        ));
+        assert!(!has_more(
+            &envelope,
+            &json!({"pagination": {"hasMore": false, "has_more": true}})
+        ));
+        assert!(!has_more(&envelope, &json!({"pagination": {}})));
+        assert!(!has_more(
+            &Envelope::default(),
+            &json!({"pagination": {"hasMore": true}})
+        ));
+    }
     use bytes::Bytes;
     use http::{HeaderMap, StatusCode};
     use leads_mcp_catalog::Catalog;

@@ -1,5 +1,5 @@
 //! leads-mcp: an MCP server for the documented APIs of five lead-generation
-//! vendors. See DESIGN.md beside the repository for the data flow of a call.
+//! vendors. ARCHITECTURE.md in the repository walks the layers and a call.
 
 pub mod bundle;
 pub mod client_config;

@@ -17,7 +17,7 @@ use rmcp::model::{
 };
 use serde_json::{Map, Value, json};
 
-use crate::envelope::{first, surfaced};
+use crate::envelope::{self, surfaced};
 use crate::output_guard;
 use crate::redact;
 use leads_mcp_catalog::vocab::{Failure, Outcome, Refusal, Success};
@@ -147,7 +147,7 @@ fn shape_success(
         other => json!({ "data": other }),
     };
     let withheld = output_guard::guard_body(tool, &mut body);
-    let items = vendor.envelope.items_pointer(&body).to_string();
+    let items = envelope::items_pointer(&vendor.envelope, &body).to_string();
     let budget = body_budget(max_bytes);
     let trimmed = output_guard::cap_list(&mut body, &items, budget);
     // Whatever a list cut could not bound (not a list, or one huge item).
@@ -211,7 +211,7 @@ fn shape_success(
         }
         None => {}
     }
-    if trimmed.is_some() && vendor.envelope.cursor_argument(tool).is_some() {
+    if trimmed.is_some() && envelope::cursor_argument(&vendor.envelope, tool).is_some() {
         lines.push(
             "The items cut here are not on the next page: to see them, call again with a smaller limit."
                 .into(),
@@ -272,28 +272,17 @@ fn next_page(
     returned: Option<usize>,
     trimmed: bool,
 ) -> Option<NextPage> {
-    if let Some(argument) = vendor.envelope.cursor_argument(tool) {
-        return vendor
-            .envelope
-            .next_cursor(body)
-            .map(|value| NextPage::Cursor {
-                argument: argument.to_string(),
-                value: value.to_string(),
-            });
+    if let Some(argument) = envelope::cursor_argument(&vendor.envelope, tool) {
+        return envelope::next_cursor(&vendor.envelope, body).map(|value| NextPage::Cursor {
+            argument: argument.to_string(),
+            value: value.to_string(),
+        });
     }
     // Only a tool that takes an offset can continue from one.
     tool.param("offset")?;
     let returned = returned? as u64;
     let offset = args.get("offset").and_then(Value::as_u64).unwrap_or(0);
-    let pagination = vendor
-        .envelope
-        .pagination
-        .as_deref()
-        .and_then(|p| body.pointer(p));
-    let has_more = pagination
-        .and_then(|p| first(p, &["/has_more".into(), "/hasMore".into()]))
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
+    let has_more = envelope::has_more(&vendor.envelope, body);
     (has_more || trimmed).then_some(NextPage::Offset(offset + returned))
 }
 
@@ -448,7 +437,7 @@ instructions = "Acme."
 items = ["/things", "/others"]
 next_cursor = ["/nextToken", "/nextCursor"]
 cursor_arguments = ["nextToken", "cursor"]
-pagination = "/pagination"
+has_more = "/pagination/has_more"
 [groups]
 things = "Things"
 [[tool]]

@@ -27,6 +27,29 @@ pub struct VendorEntry {
     /// express, checked before anyone is asked to confirm it or it is sent.
     /// They may read other documented routes through `ctx.read`.
     pub preflight: Option<PreflightRules>,
+    /// Every credential variable the adapter reads.
+    pub credentials: &'static [CredentialVar],
+    /// The ways to authenticate, the first being the one `leads-mcp config`
+    /// offers when none is set.
+    pub credential_modes: &'static [CredentialMode],
+}
+
+/// One credential variable of a vendor, as `leads-mcp config`, the bundle
+/// and `server.json` describe it.
+#[derive(Debug)]
+pub struct CredentialVar {
+    pub name: &'static str,
+    /// A key, password or token: never printed.
+    pub secret: bool,
+    /// What it is, and where the user gets the value.
+    pub description: &'static str,
+}
+
+/// One way to authenticate to a vendor: the variables that make it up.
+#[derive(Debug)]
+pub struct CredentialMode {
+    pub label: &'static str,
+    pub vars: &'static [&'static str],
 }
 
 /// See [`VendorEntry::preflight`].

@@ -19,7 +19,9 @@ use http::HeaderMap;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 
-use super::adapter::{Adapter, AuthContext, Preflight, PreflightContext, VendorEntry};
+use super::adapter::{
+    Adapter, AuthContext, CredentialMode, CredentialVar, Preflight, PreflightContext, VendorEntry,
+};
 use super::auth::{self, Grant, Session, Token};
 use crate::config::VendorEnv;
 use crate::route;
@@ -34,6 +36,47 @@ pub const ENTRY: VendorEntry = VendorEntry {
     env_prefix: "LEADGENIUS_",
     adapter: |env| Box::new(LeadGenius::from_env(env)),
     preflight: Some(preflight),
+    credentials: &[
+        CredentialVar {
+            name: EMAIL_ENV,
+            secret: false,
+            description: "The email you sign in to LeadGenius Pro with; with LEADGENIUS_PASSWORD the server logs in itself (POST /api/auth).",
+        },
+        CredentialVar {
+            name: PASSWORD_ENV,
+            secret: true,
+            description: "The password you sign in to LeadGenius Pro with (with LEADGENIUS_EMAIL).",
+        },
+        CredentialVar {
+            name: TOKEN_ENV,
+            secret: true,
+            description: "A LeadGenius Pro JWT access token, used as given (instead of the email and password).",
+        },
+        CredentialVar {
+            name: API_KEY_ENV,
+            secret: true,
+            description: "LeadGenius Pro API key (sent as x-api-key, with LEADGENIUS_USER_ID), from your LeadGenius Pro account; the bulk extraction tools need it.",
+        },
+        CredentialVar {
+            name: USER_ID_ENV,
+            secret: false,
+            description: "Your LeadGenius Pro user id, sent as x-user-id with LEADGENIUS_API_KEY.",
+        },
+    ],
+    credential_modes: &[
+        CredentialMode {
+            label: "login",
+            vars: &[EMAIL_ENV, PASSWORD_ENV],
+        },
+        CredentialMode {
+            label: "access token",
+            vars: &[TOKEN_ENV],
+        },
+        CredentialMode {
+            label: "API key",
+            vars: &[API_KEY_ENV, USER_ID_ENV],
+        },
+    ],
 };
 
 pub const EMAIL_ENV: &str = "LEADGENIUS_EMAIL";
@@ -354,10 +397,10 @@ async fn count_leads(ctx: &PreflightContext<'_>, client_id: &str) -> String {
             }
         };
         count += body
-            .pointer(envelope.items_pointer(&body))
+            .pointer(crate::envelope::items_pointer(envelope, &body))
             .and_then(Value::as_array)
             .map_or(0, Vec::len);
-        match envelope.next_cursor(&body) {
+        match crate::envelope::next_cursor(envelope, &body) {
             Some(next) => cursor = Some(next.to_string()),
             None => return format!("Leads deleted with it: {count}."),
         }

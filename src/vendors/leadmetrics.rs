@@ -24,7 +24,9 @@ use rmcp::model::JsonObject;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 
-use super::adapter::{Adapter, AuthContext, Preflight, PreflightContext, VendorEntry};
+use super::adapter::{
+    Adapter, AuthContext, CredentialMode, CredentialVar, Preflight, PreflightContext, VendorEntry,
+};
 use super::auth::{self, Grant, Session, Token};
 use crate::config::VendorEnv;
 use crate::route;
@@ -39,6 +41,33 @@ pub const ENTRY: VendorEntry = VendorEntry {
     env_prefix: "LEADMETRICS_",
     adapter: |env| Box::new(Leadmetrics::from_env(env)),
     preflight: Some(preflight),
+    credentials: &[
+        CredentialVar {
+            name: TOKEN_ENV,
+            secret: true,
+            description: "A Leadmetrics access token (it wins over the email and password when both are set).",
+        },
+        CredentialVar {
+            name: EMAIL_ENV,
+            secret: false,
+            description: "The email of your Leadmetrics login; with LEADMETRICS_PASSWORD the server logs in and refreshes itself.",
+        },
+        CredentialVar {
+            name: PASSWORD_ENV,
+            secret: true,
+            description: "The password of your Leadmetrics login (with LEADMETRICS_EMAIL).",
+        },
+    ],
+    credential_modes: &[
+        CredentialMode {
+            label: "access token",
+            vars: &[TOKEN_ENV],
+        },
+        CredentialMode {
+            label: "login",
+            vars: &[EMAIL_ENV, PASSWORD_ENV],
+        },
+    ],
 };
 
 pub const TOKEN_ENV: &str = "LEADMETRICS_ACCESS_TOKEN";

@@ -6,7 +6,7 @@
 use futures::future::BoxFuture;
 use serde_json::{Value, json};
 
-use super::adapter::{Preflight, PreflightContext, VendorEntry};
+use super::adapter::{CredentialMode, CredentialVar, Preflight, PreflightContext, VendorEntry};
 use super::auth::BearerKey;
 use leads_mcp_catalog::vocab::Outcome;
 use leads_mcp_catalog::vocab::Refusal;
@@ -17,6 +17,15 @@ pub const ENTRY: VendorEntry = VendorEntry {
     env_prefix: "LEADSPRO_",
     adapter: |env| Box::new(BearerKey::from_env("Leads Pro", KEY_ENV, env)),
     preflight: Some(preflight),
+    credentials: &[CredentialVar {
+        name: KEY_ENV,
+        secret: true,
+        description: "Leads Pro API key, generated in the Leads Pro workspace dashboard; pl_demo_public is the vendor's public sandbox key.",
+    }],
+    credential_modes: &[CredentialMode {
+        label: "API key",
+        vars: &[KEY_ENV],
+    }],
 };
 
 pub const KEY_ENV: &str = "LEADSPRO_API_KEY";

@@ -15,7 +15,7 @@
 use futures::future::BoxFuture;
 use serde_json::{Value, json};
 
-use super::adapter::{Preflight, PreflightContext, VendorEntry};
+use super::adapter::{CredentialMode, CredentialVar, Preflight, PreflightContext, VendorEntry};
 use super::auth::BearerKey;
 use crate::output_guard;
 use leads_mcp_catalog::vocab::Outcome;
@@ -27,6 +27,15 @@ pub const ENTRY: VendorEntry = VendorEntry {
     env_prefix: "LEADSROVER_",
     adapter: |env| Box::new(BearerKey::from_env("LeadsRover", KEY_ENV, env)),
     preflight: Some(preflight),
+    credentials: &[CredentialVar {
+        name: KEY_ENV,
+        secret: true,
+        description: "LeadsRover API key (lr_sk_...), created in LeadsRover under Settings > API. The read scope serves reads, the write scope everything else.",
+    }],
+    credential_modes: &[CredentialMode {
+        label: "API key",
+        vars: &[KEY_ENV],
+    }],
 };
 
 pub const KEY_ENV: &str = "LEADSROVER_API_KEY";

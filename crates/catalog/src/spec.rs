@@ -75,8 +75,10 @@ pub struct Envelope {
     /// A boolean that, when `false`, marks a failure even on HTTP 2xx.
     #[serde(default)]
     pub success_flag: Option<String>,
-    #[serde(default)]
-    pub pagination: Option<String>,
+    /// Limit/offset lists: where an answer says whether more pages follow
+    /// (a boolean; the first pointer that holds one wins).
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub has_more: Vec<String>,
     /// Where a list response keeps its items (default `/data`): one pointer,
     /// or several when the vendor names each list's items differently (the
     /// first that holds an array is the list).
@@ -108,34 +110,6 @@ pub struct SurfaceField {
     pub pointers: Vec<String>,
     /// How the summary line names it, e.g. `credits used`.
     pub label: String,
-}
-
-impl Envelope {
-    /// The pointer of the list in `body`: the first `items` pointer that
-    /// holds an array, else the first pointer (or `/data`).
-    pub fn items_pointer(&self, body: &Value) -> &str {
-        self.items
-            .iter()
-            .find(|p| body.pointer(p).is_some_and(Value::is_array))
-            .or(self.items.first())
-            .map_or("/data", String::as_str)
-    }
-
-    /// The argument of `tool` that takes a cursor, if it is cursor-paginated.
-    pub fn cursor_argument<'a>(&'a self, tool: &ToolSpec) -> Option<&'a str> {
-        self.cursor_arguments
-            .iter()
-            .find(|name| tool.param(name).is_some())
-            .map(String::as_str)
-    }
-
-    /// The cursor of the next page in `body`, if there is one.
-    pub fn next_cursor<'a>(&self, body: &'a Value) -> Option<&'a str> {
-        self.next_cursor
-            .iter()
-            .filter_map(|p| body.pointer(p).and_then(Value::as_str))
-            .find(|c| !c.is_empty())
-    }
 }
 
 /// A string or a list of strings.

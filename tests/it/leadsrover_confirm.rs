@@ -45,7 +45,7 @@ fn assert_outcome(
         Human::Accepts => {
             assert!(!is_error(draft), "{}", text(draft));
             assert!(!is_error(reply), "{}", text(reply));
-            assert_eq!(writes.len(), 2, "{:?}", crate::rover::lines(&reqs));
+            assert_eq!(writes.len(), 2, "{:?}", lines(&reqs));
             assert_eq!(writes[0].path, "/api/v1/leads/1202/draft");
             assert_eq!(
                 writes[0].body,
@@ -53,7 +53,7 @@ fn assert_outcome(
             );
             assert_eq!(writes[1].path, "/api/v1/conversations/88/reply");
             assert_eq!(writes[1].body, Some(json!({"message": REPLY})));
-            crate::rover::assert_headers(writes[0], true);
+            crate::rover::assert_headers(writes[0]);
             assert_eq!(asked.len(), 2);
             let (d, r) = (&asked[0], &asked[1]);
             for needle in [
@@ -96,11 +96,7 @@ fn assert_outcome(
                 "the user did not confirm"
             };
             assert!(text(draft).contains(how), "{}", text(draft));
-            assert!(
-                writes.is_empty(),
-                "sent without a yes: {:?}",
-                crate::rover::lines(&reqs)
-            );
+            assert!(writes.is_empty(), "sent without a yes: {:?}", lines(&reqs));
             assert_eq!(asked.len(), 2);
         }
         Human::CannotElicit => {
@@ -116,11 +112,7 @@ fn assert_outcome(
                     text(result)
                 );
             }
-            assert!(
-                writes.is_empty(),
-                "sent without a yes: {:?}",
-                crate::rover::lines(&reqs)
-            );
+            assert!(writes.is_empty(), "sent without a yes: {:?}", lines(&reqs));
             assert!(asked.is_empty());
         }
     }

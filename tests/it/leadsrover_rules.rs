@@ -207,7 +207,7 @@ async fn documented_argument_rules_are_refused_before_sending() {
     assert_eq!(error_of(&r)["status"], 404, "{}", text(&r));
     let reqs = up.requests();
     assert_eq!(
-        crate::rover::lines(&reqs),
+        lines(&reqs),
         [
             "PATCH /api/v1/conversations/90",
             "PATCH /api/v1/conversations/90",
@@ -239,7 +239,7 @@ async fn a_lead_with_an_approved_draft_is_never_marked_contacted() {
     );
     assert!(t.contains("leadsrover_list_drafts"), "{t}");
     assert_eq!(
-        crate::rover::lines(&up.requests()),
+        lines(&up.requests()),
         ["GET /api/v1/drafts?limit=100&leadId=1207&status=approved"]
     );
     // The draft is untouched.
@@ -254,10 +254,7 @@ async fn a_lead_with_an_approved_draft_is_never_marked_contacted() {
     )
     .await;
     assert!(!is_error(&r), "{}", text(&r));
-    assert_eq!(
-        crate::rover::lines(&up.requests()),
-        ["PATCH /api/v1/leads/1207"]
-    );
+    assert_eq!(lines(&up.requests()), ["PATCH /api/v1/leads/1207"]);
     client.cancel().await.unwrap();
 }
 
@@ -275,7 +272,7 @@ async fn one_draft_per_lead_and_none_for_a_contacted_lead() {
         text(&r)
     );
     assert_eq!(
-        crate::rover::lines(&up.requests()),
+        lines(&up.requests()),
         [
             "GET /api/v1/leads/1207",
             "GET /api/v1/drafts?limit=100&leadId=1207"
@@ -285,10 +282,7 @@ async fn one_draft_per_lead_and_none_for_a_contacted_lead() {
     let r = call(&client, "leadsrover_queue_draft", draft(1206)).await;
     assert_eq!(error_of(&r)["code"], "lead_already_contacted");
     assert!(text(&r).contains("already contacted"), "{}", text(&r));
-    assert_eq!(
-        crate::rover::lines(&up.requests()),
-        ["GET /api/v1/leads/1206"]
-    );
+    assert_eq!(lines(&up.requests()), ["GET /api/v1/leads/1206"]);
     assert!(handler.asked().is_empty(), "refused before asking");
 
     // A fresh lead: asked once, sent once; a second draft is refused.
@@ -408,10 +402,7 @@ async fn replies_need_a_ready_thread_without_a_queued_reply() {
     )
     .await;
     assert_eq!(error_of(&r)["code"], "conversation_not_sendable");
-    assert_eq!(
-        crate::rover::lines(&up.requests()),
-        ["GET /api/v1/conversations/93"]
-    );
+    assert_eq!(lines(&up.requests()), ["GET /api/v1/conversations/93"]);
 
     let r = call(
         &client,
@@ -656,12 +647,7 @@ async fn a_429_write_is_reported_with_the_wait_and_never_sent_twice() {
     assert!(text(&r).contains("Wait 45 seconds"), "{}", text(&r));
     assert!(text(&r).contains("not sent again"), "{}", text(&r));
     let reqs = up.requests();
-    assert_eq!(
-        crate::rover::writes(&reqs).len(),
-        1,
-        "{:?}",
-        crate::rover::lines(&reqs)
-    );
+    assert_eq!(crate::rover::writes(&reqs).len(), 1, "{:?}", lines(&reqs));
     assert_eq!(handler.asked().len(), 1);
     // Retry-After holds the key's writes: the next one is refused here,
     // with the wait, instead of being sent into the limit.

@@ -311,7 +311,7 @@ async fn run_triage(client: &Client, handler: &TestClient, up: &Upstream) {
         .collect();
     assert_eq!(received, sent);
     for r in reqs.iter().filter(|r| r.method == "POST") {
-        crate::rover::assert_headers(r, true);
+        crate::rover::assert_headers(r);
     }
     let asked = handler.asked();
     assert_eq!(asked.len(), sent.len(), "one confirmation per reply");

@@ -5,6 +5,7 @@
 // MCP logging is deprecated by SEP-2577; handshake clients still use it.
 #![allow(deprecated)]
 
+use std::collections::BTreeSet;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -23,6 +24,8 @@ use rmcp::{ClientHandler, ErrorData as McpError, RoleClient};
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
+
+pub mod every_tool;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_leads-mcp");
 
@@ -407,4 +410,39 @@ pub fn vendor_fault(
         times,
         ..Default::default()
     }
+}
+
+/// The names of the tools the server lists.
+pub async fn tool_names(client: &Client) -> BTreeSet<String> {
+    client
+        .list_all_tools()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.name.to_string())
+        .collect()
+}
+
+/// `METHOD /path?query` of each request, for messages.
+pub fn lines(reqs: &[Recorded]) -> Vec<String> {
+    reqs.iter()
+        .map(|r| match &r.query {
+            Some(q) => format!("{} {}?{q}", r.method, r.path),
+            None => format!("{} {}", r.method, r.path),
+        })
+        .collect()
+}
+
+/// The result's privacy notice names each of `what`.
+pub fn assert_privacy(r: &Value, what: &[&str]) {
+    let notice = r["privacy_notice"].as_str().unwrap_or_default();
+    for w in what {
+        assert!(notice.contains(w), "{w:?} not in the privacy notice: {r}");
+    }
+}
+
+/// The result tells the model its content is data, not instructions.
+pub fn assert_untrusted(r: &Value) {
+    let note = r["untrusted_content"].as_str().unwrap_or_default();
+    assert!(note.contains("no instructions"), "{r}");
 }

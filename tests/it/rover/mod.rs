@@ -7,6 +7,7 @@ use leads_mcp::sandbox::leadsrover::FULL_KEY;
 use leads_mcp::sandbox::{Fault, Recorded};
 use serde_json::Value;
 
+use crate::common::every_tool::{RequestId, Vendor, is};
 use crate::common::*;
 
 pub const ARGS: &[&str] = &["--vendors", "leadsrover"];
@@ -73,47 +74,27 @@ pub fn rate_limited_once(method: &str, path: &str, retry_after: u64) -> Fault {
     )
 }
 
-/// The headers every LeadsRover request carries, and nothing else.
-pub fn assert_headers(req: &Recorded, has_body: bool) {
-    assert_eq!(req.vendor, "leadsrover");
-    assert_eq!(
-        req.header("authorization"),
-        Some(format!("Bearer {FULL_KEY}").as_str())
-    );
-    let id = req.header("x-request-id").unwrap();
-    assert!(id.starts_with("lmcp_") && id.len() > 20, "{id}");
-    assert_eq!(req.header("accept"), Some("application/json"));
-    assert!(req.header("user-agent").unwrap().starts_with("leads-mcp/"));
-    assert_eq!(
-        req.header("content-type"),
-        has_body.then_some("application/json"),
-        "{req:?}"
-    );
-    for name in req.headers.keys() {
-        assert!(
-            [
-                "accept",
-                "authorization",
-                "content-length",
-                "content-type",
-                "host",
-                "user-agent",
-                "x-request-id",
-            ]
-            .contains(&name.as_str()),
-            "unexpected header {name} in {req:?}"
-        );
+/// LeadsRover as the table runner sees it: every request carries the full
+/// key as a bearer token; a result's request id is the one sent.
+pub fn vendor() -> Vendor {
+    Vendor {
+        name: "leadsrover",
+        args: ARGS,
+        env: |up| env(up, FULL_KEY, &[]),
+        human: Human::Accepts,
+        tools: 20,
+        headers: vec![("authorization", is(format!("Bearer {FULL_KEY}")))],
+        extra_headers: &[],
+        request_id: RequestId::Sent,
+        every_result: |_| {},
+        vars: vec![],
+        cases: crate::leadsrover::cases,
     }
 }
 
-/// `(method, path?query)` of each request, for compact assertions.
-pub fn lines(reqs: &[Recorded]) -> Vec<String> {
-    reqs.iter()
-        .map(|r| match &r.query {
-            Some(q) => format!("{} {}?{q}", r.method, r.path),
-            None => format!("{} {}", r.method, r.path),
-        })
-        .collect()
+/// The headers every LeadsRover request carries, and nothing else.
+pub fn assert_headers(req: &Recorded) {
+    vendor().assert_headers(req, &[]);
 }
 
 /// Requests that change something.

@@ -20,7 +20,7 @@ fn vendor() -> Vendor {
         env: Upstream::env,
         human: Human::CannotElicit,
         tools: 20,
-        headers: vec![("authorization", is(format!("Bearer {FULL_KEY}")))],
+        headers: vec![bearer(FULL_KEY)],
         extra_headers: &[],
         request_id: RequestId::Vendor,
         every_result: |_| {},

@@ -33,13 +33,18 @@ pub enum Header {
     /// A value starting with `prefix`, different from what `var` held (a
     /// renewed credential), saved into `var`.
     New {
-        prefix: &'static str,
+        prefix: String,
         var: &'static str,
     },
 }
 
 pub fn is(value: impl Into<String>) -> Header {
     Header::Is(value.into())
+}
+
+/// `Authorization: Bearer <token>`.
+pub fn bearer(token: &str) -> (&'static str, Header) {
+    ("authorization", is(format!("Bearer {token}")))
 }
 
 /// The headers every request of this server may carry; a vendor adds its own.
@@ -86,6 +91,12 @@ impl Req {
         self
     }
 
+    /// `Authorization: Bearer <token>` instead of the vendor's.
+    pub fn bearer(self, token: &str) -> Self {
+        let (name, value) = bearer(token);
+        self.header(name, value)
+    }
+
     pub fn header(mut self, name: &'static str, value: Header) -> Self {
         self.headers.retain(|(n, _)| *n != name);
         self.headers.push((name, value));
@@ -117,7 +128,7 @@ type Check = Box<dyn Fn(&CallToolResult)>;
 
 /// One tool call, the requests it must send and what its result must hold.
 pub struct Case {
-    pub tool: &'static str,
+    pub tool: String,
     pub args: Value,
     /// Every request the call sends, in order. A `read` is a preflight read
     /// a rule needs; a 2026 client's confirmed retry makes those again.
@@ -132,9 +143,9 @@ pub struct Case {
 }
 
 impl Case {
-    pub fn call(tool: &'static str, args: Value) -> Self {
+    pub fn call(tool: impl Into<String>, args: Value) -> Self {
         Self {
-            tool,
+            tool: tool.into(),
             args,
             upstream: Vec::new(),
             asks: None,
@@ -283,7 +294,7 @@ impl Vendor {
                 Header::Absent => assert_eq!(value, None, "{name}: {got:?}"),
                 Header::New { prefix, var } => {
                     let value = value.unwrap_or_default();
-                    assert!(value.starts_with(prefix), "{name}: {got:?}");
+                    assert!(value.starts_with(prefix.as_str()), "{name}: {got:?}");
                     if let Some(old) = vars.get(*var) {
                         assert_ne!(old.as_str(), Some(value), "{name} was not renewed");
                     }
@@ -387,7 +398,7 @@ pub async fn run(vendor: &Vendor, transport: Transport, era: Era) {
     for (n, case) in (vendor.cases)().into_iter().enumerate() {
         let what = format!("{transport:?} {era:?}, case {n}: {}", case.tool);
         let asked_before = handler.asked().len();
-        let result = call(&client, case.tool, fill(&case.args, &vars)).await;
+        let result = call(&client, &case.tool, fill(&case.args, &vars)).await;
         assert_eq!(is_error(&result), case.fails, "{what}: {}", text(&result));
 
         let reqs = up.requests();
@@ -445,7 +456,7 @@ pub async fn run(vendor: &Vendor, transport: Transport, era: Era) {
                 .unwrap_or_else(|| panic!("{what}: no {pointer} in {s}"));
             vars.insert(var.to_string(), value.clone());
         }
-        covered.insert(case.tool.to_string());
+        covered.insert(case.tool.clone());
     }
 
     let listed = tool_names(&client).await;

@@ -7,7 +7,7 @@ use leads_mcp::sandbox::leadsrover::FULL_KEY;
 use leads_mcp::sandbox::{Fault, Recorded};
 use serde_json::Value;
 
-use crate::common::every_tool::{RequestId, Vendor, is};
+use crate::common::every_tool::{RequestId, Vendor, bearer};
 use crate::common::*;
 
 pub const ARGS: &[&str] = &["--vendors", "leadsrover"];
@@ -83,7 +83,7 @@ pub fn vendor() -> Vendor {
         env: |up| env(up, FULL_KEY, &[]),
         human: Human::Accepts,
         tools: 20,
-        headers: vec![("authorization", is(format!("Bearer {FULL_KEY}")))],
+        headers: vec![bearer(FULL_KEY)],
         extra_headers: &[],
         request_id: RequestId::Sent,
         every_result: |_| {},

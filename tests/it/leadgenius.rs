@@ -1,6 +1,6 @@
-//! Every LeadGenius Pro tool through a real MCP client (rmcp's), over stdio
-//! and over Streamable HTTP, asserting the exact requests the sandbox
-//! received, with the right credentials in each of the three auth modes;
+//! Every LeadGenius Pro tool through a real MCP client (rmcp's), over every
+//! transport and protocol generation, asserting the exact requests the
+//! sandbox received, with the right credentials in each of the three auth modes;
 //! the login's caching and renewal; cursor pagination; the purge and
 //! batch-delete confirmations; the `success:false` error envelope.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -15,58 +15,42 @@ use leads_mcp::sandbox::leadgenius::{
     USER_ID, lead_id,
 };
 use leads_mcp::sandbox::{Fault, Recorded};
-use rmcp::model::GetPromptRequestParams;
 use serde_json::{Value, json};
-use tokio::io::AsyncReadExt;
 
 // ---------------------------------------------------------------------------
 // Credentials of each mode
 
-fn with(up: &Upstream, pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-    let mut env = base_urls(up);
-    env.extend(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-    env
-}
+const ARGS: &[&str] = &["--vendors", "leadgenius"];
+
+const LOGIN: [(&str, &str); 2] = [
+    ("LEADGENIUS_EMAIL", EMAIL),
+    ("LEADGENIUS_PASSWORD", PASSWORD),
+];
+
+const API_KEY_PAIR: [(&str, &str); 2] = [
+    ("LEADGENIUS_API_KEY", API_KEY),
+    ("LEADGENIUS_USER_ID", USER_ID),
+];
 
 fn login_env(up: &Upstream) -> Vec<(String, String)> {
-    with(
-        up,
-        &[
-            ("LEADGENIUS_EMAIL", EMAIL),
-            ("LEADGENIUS_PASSWORD", PASSWORD),
-        ],
-    )
+    with_credentials(up, &LOGIN)
 }
 
 fn api_key_env(up: &Upstream) -> Vec<(String, String)> {
-    with(
-        up,
-        &[
-            ("LEADGENIUS_API_KEY", API_KEY),
-            ("LEADGENIUS_USER_ID", USER_ID),
-        ],
-    )
+    with_credentials(up, &API_KEY_PAIR)
 }
 
 fn token_env(up: &Upstream, token: &str) -> Vec<(String, String)> {
-    with(up, &[("LEADGENIUS_ACCESS_TOKEN", token)])
+    with_credentials(up, &[("LEADGENIUS_ACCESS_TOKEN", token)])
 }
 
 /// The login and the API key: what `--sandbox` configures.
 fn all_env(up: &Upstream) -> Vec<(String, String)> {
-    let mut env = login_env(up);
-    env.extend(
-        api_key_env(up)
-            .into_iter()
-            .filter(|(k, _)| !k.ends_with("_BASE_URL")),
-    );
-    env
+    with_credentials(up, &[LOGIN, API_KEY_PAIR].concat())
 }
 
 async fn leadgenius(env: &[(String, String)], human: Human, era: Era) -> (Client, TestClient) {
-    let test_client = TestClient::new(human);
-    let client = stdio(&["--vendors", "leadgenius"], env, test_client.clone(), era).await;
-    (client, test_client)
+    stdio_as(ARGS, env, human, era).await
 }
 
 fn is_login(r: &Recorded) -> bool {
@@ -105,7 +89,7 @@ fn keyed(req: Req) -> Req {
 fn vendor() -> Vendor {
     Vendor {
         name: "leadgenius",
-        args: &["--vendors", "leadgenius"],
+        args: ARGS,
         env: all_env,
         human: Human::Accepts,
         tools: 46,
@@ -534,15 +518,8 @@ async fn one_login_serves_many_calls_and_concurrent_ones() {
 
     // A fresh server, and many calls at once: still one login.
     let (client, _) = leadgenius(&login_env(&up), Human::CannotElicit, Era::Handshake).await;
-    let calls = (0..8).map(|i| {
-        let tool = if i % 2 == 0 {
-            "leadgenius_list_clients"
-        } else {
-            "leadgenius_get_company"
-        };
-        call(&client, tool, json!({}))
-    });
-    let results = futures::future::join_all(calls).await;
+    let tools = ["leadgenius_list_clients", "leadgenius_get_company"];
+    let results = calls_at_once(&client, &tools, 8).await;
     assert_eq!(results.len(), 8);
     let requests = up.requests();
     assert_eq!(
@@ -561,7 +538,7 @@ async fn a_token_is_renewed_before_it_expires() {
     // This user's tokens last less than the renewal margin: each call logs
     // in again before the vendor could ever answer token_expired.
     let up = Upstream::start().await;
-    let env = with(
+    let env = with_credentials(
         &up,
         &[
             ("LEADGENIUS_EMAIL", SHORT_LIVED_EMAIL),
@@ -585,16 +562,8 @@ async fn a_token_is_renewed_before_it_expires() {
 }
 
 fn token_expired(path: &str, times: usize) -> Fault {
-    Fault {
-        vendor: "leadgenius".into(),
-        method: "GET".into(),
-        path: path.into(),
-        status: 401,
-        headers: vec![],
-        body: json!({"success": false, "error": "Token expired", "errorType": "token_expired", "details": "The access token has expired.", "recommendation": "Get a new token with POST /api/auth."}),
-        times,
-        ..Default::default()
-    }
+    let body = json!({"success": false, "error": "Token expired", "errorType": "token_expired", "details": "The access token has expired.", "recommendation": "Get a new token with POST /api/auth."});
+    vendor_fault("leadgenius", "GET", path, 401, body, &[], times)
 }
 
 #[tokio::test]
@@ -776,22 +745,13 @@ async fn passwords_tokens_and_keys_never_appear_in_logs_or_results() {
     let mut tokens = Vec::new();
     for env in [
         all_env(&up),
-        with(
+        with_credentials(
             &up,
             &[("LEADGENIUS_EMAIL", EMAIL), ("LEADGENIUS_PASSWORD", wrong)],
         ),
         token_env(&up, EXPIRED_TOKEN),
     ] {
-        let mut env = env;
-        env.push(("RUST_LOG".into(), "trace".into()));
-        let (client, stderr) = stdio_with(
-            &["--vendors", "leadgenius"],
-            &env,
-            TestClient::new(Human::CannotElicit),
-            Era::Handshake,
-            true,
-        )
-        .await;
+        let (client, stderr) = stdio_traced(ARGS, &env, Human::CannotElicit).await;
         for (tool, args) in [
             ("leadgenius_list_clients", json!({})),
             (
@@ -811,19 +771,9 @@ async fn passwords_tokens_and_keys_never_appear_in_logs_or_results() {
                 .into_iter()
                 .filter(|b| !b.is_empty()),
         );
-        let mut log = String::new();
-        stderr.unwrap().read_to_string(&mut log).await.unwrap();
-        assert!(
-            log.contains("TRACE") || log.contains("DEBUG"),
-            "trace logging was not on"
-        );
-        for secret in [PASSWORD, wrong, API_KEY, EXPIRED_TOKEN] {
-            assert!(!log.contains(secret), "{secret} leaked into stderr");
-        }
-        for token in &tokens {
-            let token = token.trim_start_matches("Bearer ");
-            assert!(!log.contains(token), "a token leaked into stderr");
-        }
+        let mut secrets = vec![PASSWORD, wrong, API_KEY, EXPIRED_TOKEN];
+        secrets.extend(tokens.iter().map(|t| t.trim_start_matches("Bearer ")));
+        assert_traced_without(&read_log(stderr).await, &secrets);
     }
     let joined = results.join("\n");
     // (The user id is the records' `owner` too, so results may show it.)
@@ -946,15 +896,15 @@ async fn purging_a_client_needs_the_humans_yes() {
     for era in [Era::Handshake, Era::Modern] {
         let up = Upstream::start().await;
         // The human who accepts comes last: the purge removes Client A.
-        for human in [
+        let humans = [
             Human::Declines,
             Human::Unticks,
             Human::CannotElicit,
             Human::Accepts,
-        ] {
-            let (client, test_client) = leadgenius(&login_env(&up), human, era).await;
+        ];
+        let purge = async |client: &Client, test_client: &TestClient, human| {
             let r = call(
-                &client,
+                client,
                 "leadgenius_purge_client",
                 json!({"id": CLIENT_A_ID}),
             )
@@ -986,21 +936,12 @@ async fn purging_a_client_needs_the_humans_yes() {
                 assert_eq!(deleted[0].body, None);
                 assert_eq!(structured(&r)["deleted"]["leads"], CLIENT_A_LEADS);
             } else {
-                assert!(is_error(&r), "{era:?} {human:?}");
+                assert_not_confirmed(human, &r, true);
                 assert!(deleted.is_empty(), "{era:?} {human:?}: {deleted:?}");
-                let e = &structured(&r)["error"];
-                assert_eq!(e["sent"], false);
-                let expected = if human == Human::CannotElicit {
-                    "confirmation_unavailable"
-                } else {
-                    "not_confirmed"
-                };
-                assert_eq!(e["code"], expected, "{era:?} {human:?}");
             }
             let asked = test_client.asked();
             if human == Human::CannotElicit {
                 assert!(asked.is_empty());
-                assert!(text(&r).contains("LEADS_MCP_CONFIRM=client"));
             } else {
                 assert_eq!(asked.len(), 1, "{era:?} {human:?}");
                 for shown in [
@@ -1015,8 +956,8 @@ async fn purging_a_client_needs_the_humans_yes() {
                     assert!(asked[0].contains(shown), "{shown} not in {}", asked[0]);
                 }
             }
-            client.cancel().await.unwrap();
-        }
+        };
+        for_each_human(ARGS, &login_env(&up), era, &humans, purge).await;
     }
 }
 
@@ -1043,10 +984,10 @@ async fn purging_an_unknown_client_asks_nobody_and_deletes_nothing() {
 async fn batch_deleting_leads_needs_the_humans_yes() {
     for era in [Era::Handshake, Era::Modern] {
         let up = Upstream::start().await;
-        for human in [Human::Declines, Human::CannotElicit, Human::Accepts] {
-            let (client, test_client) = leadgenius(&login_env(&up), human, era).await;
+        let humans = [Human::Declines, Human::CannotElicit, Human::Accepts];
+        let delete = async |client: &Client, test_client: &TestClient, human| {
             let ids = json!([lead_id(1), lead_id(2), lead_id(6)]);
-            let r = call(&client, "leadgenius_delete_lead_batch", json!({"ids": ids})).await;
+            let r = call(client, "leadgenius_delete_lead_batch", json!({"ids": ids})).await;
             let requests: Vec<Recorded> =
                 up.requests().into_iter().filter(|r| !is_login(r)).collect();
             if human == Human::Accepts {
@@ -1058,19 +999,21 @@ async fn batch_deleting_leads_needs_the_humans_yes() {
                 assert_eq!(requests[0].body, Some(json!({"ids": ids})));
                 assert_eq!(structured(&r)["deleted"], 3);
             } else {
-                assert!(is_error(&r), "{era:?} {human:?}");
+                assert_not_confirmed(human, &r, true);
                 assert!(requests.is_empty(), "{era:?} {human:?}: {requests:?}");
             }
-            if human != Human::CannotElicit {
-                let asked = test_client.asked();
+            let asked = test_client.asked();
+            if human == Human::CannotElicit {
+                assert!(asked.is_empty());
+            } else {
                 assert_eq!(asked.len(), 1);
                 assert!(asked[0].contains("Leads deleted: 3"), "{}", asked[0]);
                 for id in [lead_id(1), lead_id(2), lead_id(6)] {
                     assert!(asked[0].contains(&id), "{}", asked[0]);
                 }
             }
-            client.cancel().await.unwrap();
-        }
+        };
+        for_each_human(ARGS, &login_env(&up), era, &humans, delete).await;
     }
 }
 
@@ -1126,16 +1069,16 @@ async fn the_error_envelope_becomes_an_is_error_result() {
 
     // success:false on HTTP 200 is a failure too.
     up.requests();
-    up.sandbox.inject(Fault {
-        vendor: "leadgenius".into(),
-        method: "GET".into(),
-        path: "/api/company".into(),
-        status: 200,
-        headers: vec![],
-        body: json!({"success": false, "error": "Insufficient permissions", "errorType": "insufficient_permissions", "details": "Only the owner or an admin may do this.", "recommendation": "Ask the company owner."}),
-        times: 1,
-        ..Default::default()
-    });
+    let body = json!({"success": false, "error": "Insufficient permissions", "errorType": "insufficient_permissions", "details": "Only the owner or an admin may do this.", "recommendation": "Ask the company owner."});
+    up.sandbox.inject(vendor_fault(
+        "leadgenius",
+        "GET",
+        "/api/company",
+        200,
+        body,
+        &[],
+        1,
+    ));
     let r = call(&client, "leadgenius_get_company", json!({})).await;
     assert!(is_error(&r));
     let e = &structured(&r)["error"];
@@ -1227,10 +1170,13 @@ async fn the_enrich_leads_prompt_is_served() {
     let (client, _) = leadgenius(&login_env(&up), Human::CannotElicit, Era::Handshake).await;
     let prompts = client.list_all_prompts().await.unwrap();
     assert!(prompts.iter().any(|p| p.name == "leadgenius-enrich-leads"));
-    let mut params = GetPromptRequestParams::new("leadgenius-enrich-leads");
-    params.arguments = args(json!({"client_id": CLIENT_A}));
-    let prompt = client.get_prompt(params).await.unwrap();
-    let body = serde_json::to_string(&prompt).unwrap();
+    let body = prompt_messages(
+        &client,
+        "leadgenius-enrich-leads",
+        json!({"client_id": CLIENT_A}),
+    )
+    .await
+    .join("\n");
     for expected in [
         CLIENT_A,
         "leadgenius_get_url_settings",

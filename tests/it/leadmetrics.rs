@@ -1,5 +1,6 @@
-//! Every Leadmetrics tool through a real MCP client (rmcp's), over stdio and
-//! over Streamable HTTP, asserting the exact request the sandbox received:
+//! Every Leadmetrics tool through a real MCP client (rmcp's), over every
+//! transport and protocol generation, asserting the exact request the
+//! sandbox received:
 //! the login session, privileged groups, impersonation confirmation, event
 //! streams with progress and cancellation, and the missing base URL.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -14,7 +15,8 @@ use leads_mcp::sandbox::{Fault, Recorded};
 use rmcp::model::{CallToolRequest, CallToolRequestParams, ClientRequest};
 use rmcp::service::PeerRequestOptions;
 use serde_json::{Value, json};
-use tokio::io::AsyncReadExt;
+
+const ARGS: &[&str] = &["--vendors", "leadmetrics"];
 
 const PRIVILEGED: &[&str] = &[
     "--vendors",
@@ -43,29 +45,18 @@ fn env(up: &Upstream, overrides: &[(&str, &str)]) -> Vec<(String, String)> {
 /// Leadmetrics alone over stdio (handshake), against the sandbox with
 /// `overrides`, for a client that cannot elicit.
 async fn leadmetrics(up: &Upstream, overrides: &[(&str, &str)]) -> Client {
-    stdio(
-        &["--vendors", "leadmetrics"],
-        &env(up, overrides),
-        TestClient::new(Human::CannotElicit),
-        Era::Handshake,
-    )
-    .await
+    let env = env(up, overrides);
+    stdio_as(ARGS, &env, Human::CannotElicit, Era::Handshake)
+        .await
+        .0
 }
 
-/// Runs `check` with a fresh client of its own over stdio and over
-/// Streamable HTTP, each in both protocol generations.
+/// Runs `check` with a fresh server and client of its own over every
+/// transport in every protocol generation.
 async fn over_each_transport(up: &Upstream, check: impl AsyncFn(&Client, &TestClient)) {
-    let args = ["--vendors", "leadmetrics"];
-    for era in [Era::Handshake, Era::Modern] {
+    for (transport, era) in EVERY_TRANSPORT {
         let tc = TestClient::new(Human::CannotElicit);
-        let client = stdio(&args, &env(up, &[]), tc.clone(), era).await;
-        check(&client, &tc).await;
-        client.cancel().await.unwrap();
-    }
-    let server = http_server(&args, &env(up, &[])).await;
-    for era in [Era::Handshake, Era::Modern] {
-        let tc = TestClient::new(Human::CannotElicit);
-        let client = http_client(&server, tc.clone(), era).await;
+        let (client, _server) = connect(transport, era, ARGS, &env(up, &[]), tc.clone()).await;
         check(&client, &tc).await;
         client.cancel().await.unwrap();
     }
@@ -507,15 +498,8 @@ fn fault(method: &str, path: &str, status: u16, code: &str) -> Fault {
 async fn concurrent_calls_share_one_login() {
     let up = Upstream::start().await;
     let client = leadmetrics(&up, &[]).await;
-    let calls = (0..8).map(|i| {
-        let tool = if i % 2 == 0 {
-            "leadmetrics_get_me"
-        } else {
-            "leadmetrics_list_campaigns"
-        };
-        call(&client, tool, json!({}))
-    });
-    for r in futures::future::join_all(calls).await {
+    let tools = ["leadmetrics_get_me", "leadmetrics_list_campaigns"];
+    for r in calls_at_once(&client, &tools, 8).await {
         assert!(!is_error(&r), "{}", text(&r));
     }
     let reqs = up.requests();
@@ -639,14 +623,8 @@ async fn a_401_refreshes_once_and_a_failed_refresh_logs_in_again() {
 #[tokio::test]
 async fn a_wrong_password_is_a_tool_error_that_sends_nothing_else() {
     let up = Upstream::start().await;
-    let (client, stderr) = stdio_with(
-        &["--vendors", "leadmetrics"],
-        &env(&up, &[("LEADMETRICS_PASSWORD", "wrong-password-value")]),
-        TestClient::new(Human::CannotElicit),
-        Era::Handshake,
-        true,
-    )
-    .await;
+    let env = env(&up, &[("LEADMETRICS_PASSWORD", "wrong-password-value")]);
+    let (client, stderr) = stdio_traced(ARGS, &env, Human::CannotElicit).await;
     let r = call(&client, "leadmetrics_list_campaigns", json!({})).await;
     assert!(is_error(&r));
     let t = text(&r);
@@ -660,24 +638,13 @@ async fn a_wrong_password_is_a_tool_error_that_sends_nothing_else() {
     assert_eq!(reqs.len(), 1);
     assert_eq!(reqs[0].path, "/auth/v1/login");
     client.cancel().await.unwrap();
-    let mut log = String::new();
-    stderr.unwrap().read_to_string(&mut log).await.unwrap();
-    assert!(!log.contains("wrong-password-value"));
+    assert_traced_without(&read_log(stderr).await, &["wrong-password-value"]);
 }
 
 #[tokio::test]
 async fn no_credential_appears_in_results_or_logs() {
     let up = Upstream::start().await;
-    let mut e = env(&up, &[]);
-    e.push(("RUST_LOG".into(), "trace".into()));
-    let (client, stderr) = stdio_with(
-        PRIVILEGED,
-        &e,
-        TestClient::new(Human::Accepts),
-        Era::Handshake,
-        true,
-    )
-    .await;
+    let (client, stderr) = stdio_traced(PRIVILEGED, &env(&up, &[]), Human::Accepts).await;
     let mut results = String::new();
     for (tool, a) in [
         ("leadmetrics_get_me", json!({})),
@@ -690,44 +657,33 @@ async fn no_credential_appears_in_results_or_logs() {
         results.push_str(&serde_json::to_string(&r).unwrap());
     }
     client.cancel().await.unwrap();
-    let mut log = String::new();
-    stderr.unwrap().read_to_string(&mut log).await.unwrap();
-    assert!(
-        log.contains("TRACE") || log.contains("DEBUG"),
-        "trace logging was off"
-    );
-    for secret in [PASSWORD, ACCESS_PREFIX, REFRESH_PREFIX, "lm_impersonation_"] {
+    let secrets = [PASSWORD, ACCESS_PREFIX, REFRESH_PREFIX, "lm_impersonation_"];
+    assert_traced_without(&read_log(stderr).await, &secrets);
+    for secret in secrets {
         assert!(!results.contains(secret), "{secret} in a result");
-        assert!(!log.contains(secret), "{secret} in the log");
     }
     assert!(up.requests().iter().any(|r| r.path == "/auth/v1/logout"));
-}
-
-async fn impersonate(client: &Client) -> rmcp::model::CallToolResult {
-    call(
-        client,
-        "leadmetrics_impersonate_tenant",
-        json!({"id": TENANT_B}),
-    )
-    .await
 }
 
 #[tokio::test]
 async fn impersonation_always_needs_a_human_yes() {
     let up = Upstream::start().await;
+    let humans = [
+        Human::Accepts,
+        Human::Declines,
+        Human::Unticks,
+        Human::CannotElicit,
+    ];
     for era in [Era::Handshake, Era::Modern] {
         for confirm in ["elicit", "client"] {
-            let mut e = env(&up, &[]);
-            e.push(("LEADS_MCP_CONFIRM".into(), confirm.into()));
-            for human in [
-                Human::Accepts,
-                Human::Declines,
-                Human::Unticks,
-                Human::CannotElicit,
-            ] {
-                let tc = TestClient::new(human);
-                let client = stdio(PRIVILEGED, &e, tc.clone(), era).await;
-                let r = impersonate(&client).await;
+            let e = env(&up, &[("LEADS_MCP_CONFIRM", confirm)]);
+            let impersonate = async |client: &Client, tc: &TestClient, human| {
+                let r = call(
+                    client,
+                    "leadmetrics_impersonate_tenant",
+                    json!({"id": TENANT_B}),
+                )
+                .await;
                 let sent: Vec<String> = up
                     .requests()
                     .into_iter()
@@ -735,31 +691,24 @@ async fn impersonation_always_needs_a_human_yes() {
                     .map(|r| r.path)
                     .collect();
                 let what = format!("{era:?} {confirm} {human:?}");
+                let asked = tc.asked();
                 if human == Human::Accepts {
                     assert!(!is_error(&r), "{what}: {}", text(&r));
                     assert_eq!(sent.len(), 1, "{what}");
                     assert_eq!(structured(&r)["data"]["token"], WITHHELD);
                 } else {
-                    assert!(is_error(&r), "{what}");
+                    // The opt-out does not apply here, so it is not offered.
+                    assert_not_confirmed(human, &r, false);
                     assert!(sent.is_empty(), "{what}: sent without a yes");
-                    assert_eq!(structured(&r)["error"]["sent"], false);
                 }
                 if human == Human::CannotElicit {
-                    assert_eq!(
-                        structured(&r)["error"]["code"],
-                        "confirmation_unavailable",
-                        "{what}"
-                    );
-                    // The opt-out does not apply here, so it is not offered.
-                    assert!(!text(&r).contains("LEADS_MCP_CONFIRM=client"), "{what}");
-                    assert!(tc.asked().is_empty());
+                    assert!(asked.is_empty(), "{what}");
                 } else {
-                    let asked = tc.asked();
                     assert_eq!(asked.len(), 1, "{what}");
                     assert!(asked[0].contains("Tenant: Example Tenant B"), "{what}");
                 }
-                client.cancel().await.unwrap();
-            }
+            };
+            for_each_human(PRIVILEGED, &e, era, &humans, impersonate).await;
         }
     }
 }
@@ -768,19 +717,9 @@ async fn impersonation_always_needs_a_human_yes() {
 async fn bulk_resolve_is_confirmed_unless_the_operator_trusts_the_client() {
     let up = Upstream::start().await;
     let bulk = json!({"body": {"approvalIds": [APPROVAL_B], "decision": "approve"}});
-    let client = stdio(
-        PRIVILEGED,
-        &env(&up, &[]),
-        TestClient::new(Human::Declines),
-        Era::Handshake,
-    )
-    .await;
+    let (client, _) = stdio_as(PRIVILEGED, &env(&up, &[]), Human::Declines, Era::Handshake).await;
     let r = call(&client, "leadmetrics_bulk_resolve_approvals", bulk.clone()).await;
-    assert!(
-        is_error(&r) && text(&r).contains("declined"),
-        "{}",
-        text(&r)
-    );
+    assert_not_confirmed(Human::Declines, &r, true);
     assert!(
         !up.requests()
             .iter()
@@ -788,10 +727,8 @@ async fn bulk_resolve_is_confirmed_unless_the_operator_trusts_the_client() {
     );
     client.cancel().await.unwrap();
 
-    let mut e = env(&up, &[]);
-    e.push(("LEADS_MCP_CONFIRM".into(), "client".into()));
-    let tc = TestClient::new(Human::CannotElicit);
-    let client = stdio(PRIVILEGED, &e, tc.clone(), Era::Handshake).await;
+    let e = env(&up, &[("LEADS_MCP_CONFIRM", "client")]);
+    let (client, tc) = stdio_as(PRIVILEGED, &e, Human::CannotElicit, Era::Handshake).await;
     let r = call(&client, "leadmetrics_bulk_resolve_approvals", bulk).await;
     assert!(!is_error(&r), "{}", text(&r));
     assert!(tc.asked().is_empty());
@@ -809,29 +746,19 @@ async fn resolving_an_approval_asks_the_human_with_the_item_and_the_decision() {
             .map(|r| (r.path, r.body))
             .collect::<Vec<_>>()
     };
+    let humans = [Human::Declines, Human::Unticks, Human::CannotElicit];
     for era in [Era::Handshake, Era::Modern] {
-        for human in [Human::Declines, Human::Unticks, Human::CannotElicit] {
+        let refused = async |client: &Client, tc: &TestClient, human| {
             let what = format!("{era:?} {human:?}");
-            let tc = TestClient::new(human);
-            let client = stdio(
-                &["--vendors", "leadmetrics"],
-                &env(&up, &[]),
-                tc.clone(),
-                era,
-            )
-            .await;
             let r = call(
-                &client,
+                client,
                 "leadmetrics_resolve_approval",
                 resolve(APPROVAL_A2, "approve"),
             )
             .await;
-            assert!(is_error(&r), "{what}: {}", text(&r));
-            assert_eq!(structured(&r)["error"]["sent"], false, "{what}");
+            assert_not_confirmed(human, &r, true);
             assert!(resolved(&up).is_empty(), "{what}: resolved without a yes");
             if human == Human::CannotElicit {
-                assert_eq!(structured(&r)["error"]["code"], "confirmation_unavailable");
-                assert!(text(&r).contains("LEADS_MCP_CONFIRM=client"), "{what}");
                 assert!(tc.asked().is_empty());
             } else {
                 let asked = tc.asked();
@@ -847,17 +774,10 @@ async fn resolving_an_approval_asks_the_human_with_the_item_and_the_decision() {
                     asked[0]
                 );
             }
-            client.cancel().await.unwrap();
-        }
+        };
+        for_each_human(ARGS, &env(&up, &[]), era, &humans, refused).await;
         // A yes resolves it, exactly as asked.
-        let tc = TestClient::new(Human::Accepts);
-        let client = stdio(
-            &["--vendors", "leadmetrics"],
-            &env(&up, &[]),
-            tc.clone(),
-            era,
-        )
-        .await;
+        let (client, tc) = stdio_as(ARGS, &env(&up, &[]), Human::Accepts, era).await;
         let id = if era == Era::Handshake {
             APPROVAL_A1
         } else {
@@ -886,14 +806,7 @@ async fn resolving_an_approval_asks_the_human_with_the_item_and_the_decision() {
         client.cancel().await.unwrap();
     }
     // An id the queue doesn't list is said so; the human still decides.
-    let tc = TestClient::new(Human::Declines);
-    let client = stdio(
-        &["--vendors", "leadmetrics"],
-        &env(&up, &[]),
-        tc.clone(),
-        Era::Handshake,
-    )
-    .await;
+    let (client, tc) = stdio_as(ARGS, &env(&up, &[]), Human::Declines, Era::Handshake).await;
     let r = call(
         &client,
         "leadmetrics_resolve_approval",
@@ -909,16 +822,8 @@ async fn resolving_an_approval_asks_the_human_with_the_item_and_the_decision() {
     client.cancel().await.unwrap();
 
     // LEADS_MCP_CONFIRM=client trusts the client's own approval, as elsewhere.
-    let mut e = env(&up, &[]);
-    e.push(("LEADS_MCP_CONFIRM".into(), "client".into()));
-    let tc = TestClient::new(Human::CannotElicit);
-    let client = stdio(
-        &["--vendors", "leadmetrics"],
-        &e,
-        tc.clone(),
-        Era::Handshake,
-    )
-    .await;
+    let e = env(&up, &[("LEADS_MCP_CONFIRM", "client")]);
+    let (client, tc) = stdio_as(ARGS, &e, Human::CannotElicit, Era::Handshake).await;
     up.requests();
     let r = call(
         &client,
@@ -941,17 +846,6 @@ async fn resolving_an_approval_asks_the_human_with_the_item_and_the_decision() {
     assert!(tc.asked().is_empty());
     assert_eq!(resolved(&up).len(), 1);
     client.cancel().await.unwrap();
-}
-
-/// Waits (bounded) until `cond` holds.
-async fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
-    let waited = tokio::time::timeout(Duration::from_secs(20), async {
-        while !cond() {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    })
-    .await;
-    assert!(waited.is_ok(), "timed out waiting for {what}");
 }
 
 async fn stream_with_progress(client: &Client, tc: &TestClient, up: &Upstream) {
@@ -1028,14 +922,13 @@ async fn a_silent_stream_stops_at_max_seconds() {
     assert!((3..500).contains(&n), "{n}");
     // Bounds beyond the caps are refused before anything is sent.
     up.requests();
-    for a in [
-        json!({"max_events": 501}),
-        json!({"max_seconds": 121}),
-        json!({"max_events": 0}),
+    for (a, bound) in [
+        (json!({"max_events": 501}), "max_events"),
+        (json!({"max_seconds": 121}), "max_seconds"),
+        (json!({"max_events": 0}), "max_events"),
     ] {
-        let r = call(&client, "leadmetrics_stream_events", a.clone()).await;
-        assert!(is_error(&r), "{a}");
-        assert_eq!(structured(&r)["error"]["code"], "invalid_arguments");
+        let r = call(&client, "leadmetrics_stream_events", a).await;
+        assert_refused_unsent(&r, bound);
     }
     assert!(up.requests().is_empty());
     client.cancel().await.unwrap();
@@ -1150,8 +1043,7 @@ async fn without_a_base_url_leadmetrics_is_not_served_and_startup_says_why() {
     .await;
     assert!(tool_names(&client).await.is_empty());
     client.cancel().await.unwrap();
-    let mut log = String::new();
-    stderr.unwrap().read_to_string(&mut log).await.unwrap();
+    let log = read_log(stderr).await;
     assert!(
         log.contains("leadmetrics is not served")
             && log.contains("publishes no base URL: set LEADMETRICS_BASE_URL"),
@@ -1191,8 +1083,7 @@ async fn named_without_a_base_url_leadmetrics_lists_its_tools_and_each_call_name
             }
         }
         client.cancel().await.unwrap();
-        let mut log = String::new();
-        stderr.unwrap().read_to_string(&mut log).await.unwrap();
+        let log = read_log(stderr).await;
         assert!(
             log.contains("leadmetrics is served, but every call is refused")
                 && log.contains("LEADMETRICS_BASE_URL"),
@@ -1223,10 +1114,13 @@ async fn the_sandbox_serves_leadmetrics_and_its_prompt_with_no_keys() {
     let r = call(&client, "leadmetrics_get_me", json!({})).await;
     assert!(!is_error(&r), "{}", text(&r));
     assert_eq!(structured(&r)["data"]["email"], OPERATOR_EMAIL);
-    let mut params = rmcp::model::GetPromptRequestParams::new("leadmetrics-approval-review");
-    params.arguments = args(json!({"focus": "claims that need sources"}));
-    let prompt = client.get_prompt(params).await.unwrap();
-    let body = serde_json::to_string(&prompt.messages).unwrap();
+    let body = prompt_messages(
+        &client,
+        "leadmetrics-approval-review",
+        json!({"focus": "claims that need sources"}),
+    )
+    .await
+    .join("\n");
     assert!(
         body.contains("focusing on claims that need sources"),
         "{body}"

@@ -4,12 +4,15 @@
 //! case of the reference.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use std::collections::BTreeSet;
+
 use crate::common::every_tool::*;
 use crate::common::*;
 use leads_mcp::sandbox::Fault;
 use leads_mcp::sandbox::leadspro::{GROWTH_KEY, LOW_KEY, SPENT_KEY, STARTER_KEY, THROTTLED_KEY};
-use rmcp::model::{GetPromptRequestParams, ReadResourceRequestParams, ResourceContents};
 use serde_json::{Value, json};
+
+const ARGS: &[&str] = &["--vendors", "leadspro"];
 
 /// The sandbox's base URLs and the given Leads Pro key, no other credentials.
 fn env_with(up: &Upstream, key: Option<&str>) -> Vec<(String, String)> {
@@ -25,13 +28,10 @@ fn routes(up: &Upstream) -> Vec<String> {
 }
 
 async fn leadspro(up: &Upstream, key: Option<&str>) -> Client {
-    stdio(
-        &["--vendors", "leadspro"],
-        &env_with(up, key),
-        TestClient::new(Human::CannotElicit),
-        Era::Handshake,
-    )
-    .await
+    let env = env_with(up, key);
+    stdio_as(ARGS, &env, Human::CannotElicit, Era::Handshake)
+        .await
+        .0
 }
 
 fn fault(method: &str, path: &str, status: u16, body: Value, headers: &[(&str, &str)]) -> Fault {
@@ -41,7 +41,7 @@ fn fault(method: &str, path: &str, status: u16, body: Value, headers: &[(&str, &
 fn vendor() -> Vendor {
     Vendor {
         name: "leadspro",
-        args: &["--vendors", "leadspro"],
+        args: ARGS,
         env: |up| env_with(up, Some(GROWTH_KEY)),
         human: Human::CannotElicit,
         tools: 7,
@@ -258,14 +258,9 @@ async fn the_identifier_rules_refuse_and_send_nothing() {
         ),
     ] {
         let r = call(&client, tool, a.clone()).await;
-        assert!(is_error(&r), "{tool} {a}");
+        assert_refused_unsent(&r, mentions);
         let t = text(&r);
-        assert!(t.contains(mentions), "{tool} {a}: {t}");
-        assert!(t.contains("Nothing was sent"), "{t}");
         assert!(!t.contains("not an email"), "the value was echoed: {t}");
-        let s = structured(&r);
-        assert_eq!(s["error"]["code"], "invalid_arguments");
-        assert_eq!(s["error"]["sent"], false);
     }
     // The bound is stated where the model reads it.
     let tools = client.list_all_tools().await.unwrap();
@@ -624,30 +619,21 @@ async fn without_a_key_only_health_is_sent() {
 #[tokio::test]
 async fn read_only_mode_serves_the_searches_but_not_enrichment() {
     let up = Upstream::start().await;
-    let client = stdio(
-        &["--vendors", "leadspro", "--read-only"],
-        &env_with(&up, Some(GROWTH_KEY)),
-        TestClient::new(Human::CannotElicit),
-        Era::Handshake,
-    )
-    .await;
-    let mut names: Vec<String> = client
-        .list_all_tools()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|t| t.name.to_string())
-        .collect();
-    names.sort();
+    let env = env_with(&up, Some(GROWTH_KEY));
+    let args = ["--vendors", "leadspro", "--read-only"];
+    let (client, _) = stdio_as(&args, &env, Human::CannotElicit, Era::Handshake).await;
     assert_eq!(
-        names,
-        [
-            "leadspro_get_health",
-            "leadspro_get_me",
-            "leadspro_get_usage",
-            "leadspro_search_companies",
-            "leadspro_search_people"
-        ]
+        tool_names(&client).await,
+        BTreeSet::from(
+            [
+                "leadspro_get_health",
+                "leadspro_get_me",
+                "leadspro_get_usage",
+                "leadspro_search_companies",
+                "leadspro_search_people"
+            ]
+            .map(String::from)
+        )
     );
     client.cancel().await.unwrap();
 }
@@ -661,11 +647,14 @@ async fn the_prompt_and_the_usage_resource() {
         prompts.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(),
         ["leadspro-enrich-contacts"]
     );
-    let mut params = GetPromptRequestParams::new("leadspro-enrich-contacts");
-    params.arguments =
-        args(json!({"contacts": "amanda@northpeak.example.com\nJordan Sample, Bluefin Analytics"}));
-    let prompt = client.get_prompt(params).await.unwrap();
-    let body = serde_json::to_string(&prompt.messages).unwrap();
+    let contacts = "amanda@northpeak.example.com\nJordan Sample, Bluefin Analytics";
+    let body = prompt_messages(
+        &client,
+        "leadspro-enrich-contacts",
+        json!({ "contacts": contacts }),
+    )
+    .await
+    .join("\n");
     for needle in [
         "amanda@northpeak.example.com",
         "leadspro_get_usage",
@@ -678,14 +667,8 @@ async fn the_prompt_and_the_usage_resource() {
         assert!(body.contains(needle), "{needle}: {body}");
     }
 
-    let read = client
-        .read_resource(ReadResourceRequestParams::new("leadspro://usage"))
-        .await
-        .unwrap();
-    let ResourceContents::TextResourceContents { text, .. } = &read.contents[0] else {
-        panic!("{read:?}")
-    };
-    let usage: Value = serde_json::from_str(text).unwrap();
+    let (usage, _) = resource_text(&client, "leadspro://usage").await;
+    let usage: Value = serde_json::from_str(&usage).unwrap();
     assert_eq!(usage["credits"]["remaining"], 460);
     assert_eq!(up.only_request().path, "/api/v1/usage");
     client.cancel().await.unwrap();

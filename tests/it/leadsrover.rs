@@ -10,7 +10,6 @@ use crate::common::every_tool::*;
 use crate::common::*;
 use crate::rover::vendor;
 use leads_mcp::sandbox::leadsrover::AGENT_GUIDE;
-use rmcp::model::ReadResourceRequestParams;
 use serde_json::{Value, json};
 
 crate::every_tool_tests!(vendor);
@@ -234,20 +233,12 @@ async fn the_agent_guide_is_a_resource_and_the_prompts_are_served() {
         .find(|r| r.uri == "leadsrover://agent-guide")
         .unwrap();
     assert_eq!(guide.mime_type.as_deref(), Some("text/markdown"));
-    let read = client
-        .read_resource(ReadResourceRequestParams::new("leadsrover://agent-guide"))
-        .await
-        .unwrap();
-    let body = serde_json::to_value(&read.contents[0]).unwrap();
-    assert_eq!(body["text"], AGENT_GUIDE);
-    assert_eq!(body["mimeType"], "text/markdown");
+    let (guide, mime) = resource_text(&client, "leadsrover://agent-guide").await;
+    assert_eq!(guide, AGENT_GUIDE);
+    assert_eq!(mime.as_deref(), Some("text/markdown"));
     assert_eq!(lines(&up.requests()), ["GET /api/v1/agent-guide"]);
-    let read = client
-        .read_resource(ReadResourceRequestParams::new("leadsrover://openapi"))
-        .await
-        .unwrap();
-    let body = serde_json::to_value(&read.contents[0]).unwrap();
-    let doc: Value = serde_json::from_str(body["text"].as_str().unwrap()).unwrap();
+    let (openapi, _) = resource_text(&client, "leadsrover://openapi").await;
+    let doc: Value = serde_json::from_str(&openapi).unwrap();
     assert_eq!(doc["openapi"], "3.1.0");
     up.requests();
 
@@ -265,11 +256,13 @@ async fn the_agent_guide_is_a_resource_and_the_prompts_are_served() {
             "leadsrover-triage-leads".to_string()
         ])
     );
-    let mut params = rmcp::model::GetPromptRequestParams::new("leadsrover-triage-leads");
-    params.arguments = args(json!({"product": "42", "min_quality": "75"}));
-    let prompt = client.get_prompt(params).await.unwrap();
-    let body = serde_json::to_value(&prompt.messages[0].content).unwrap();
-    let body = body["text"].as_str().unwrap();
+    let messages = prompt_messages(
+        &client,
+        "leadsrover-triage-leads",
+        json!({"product": "42", "min_quality": "75"}),
+    )
+    .await;
+    let body = &messages[0];
     assert!(
         body.contains("leadsrover_list_product_leads with id=42")
             && body.contains("minQuality=75")

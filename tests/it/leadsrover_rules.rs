@@ -10,11 +10,6 @@ use crate::common::*;
 use leads_mcp::sandbox::leadsrover::{QUOTA_SPENT_KEY, READ_KEY};
 use serde_json::{Value, json};
 
-fn error_of(r: &rmcp::model::CallToolResult) -> Value {
-    assert!(is_error(r), "expected an error, got {}", text(r));
-    structured(r)["error"].clone()
-}
-
 #[tokio::test]
 async fn documented_argument_rules_are_refused_before_sending() {
     let up = Upstream::start().await;
@@ -160,11 +155,7 @@ async fn documented_argument_rules_are_refused_before_sending() {
     ];
     for (tool, args, why) in refused {
         let r = call(&client, tool, args.clone()).await;
-        let e = error_of(&r);
-        assert_eq!(e["code"], "invalid_arguments", "{tool} {args}");
-        assert_eq!(e["sent"], false);
-        assert!(text(&r).contains(why), "{tool} {args}: {}", text(&r));
-        assert!(text(&r).contains("Nothing was sent"), "{}", text(&r));
+        assert_refused_unsent(&r, why);
     }
     assert!(
         up.requests().is_empty(),

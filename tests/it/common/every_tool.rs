@@ -233,32 +233,30 @@ pub struct Vendor {
 impl Vendor {
     /// `got` is `want`: vendor, method, path, query, body and headers.
     pub fn assert_request(&self, got: &Recorded, want: &Req) {
-        self.assert_request_with(got, want, &mut Vars::new());
+        self.assert_request_with(got, want, &mut Vars::new(), "");
     }
 
     /// The headers of `got` are the vendor's, with `overrides`; see
     /// [`Vendor::assert_headers_with`].
     pub fn assert_headers(&self, got: &Recorded, overrides: &[(&'static str, Header)]) {
-        self.assert_headers_with(got, overrides, &mut Vars::new());
+        self.assert_headers_with(got, overrides, &mut Vars::new(), "");
     }
 
-    /// [`Vendor::assert_request`] within a run that keeps `vars`.
-    pub fn assert_request_with(&self, got: &Recorded, want: &Req, vars: &mut Vars) {
-        let what = format!("{} {}", want.method, want.path);
-        assert_eq!(got.vendor, self.name, "{what}: {got:?}");
-        assert_eq!(got.method, want.method, "{what}: {got:?}");
-        assert_eq!(got.path, fill_str(&want.path, vars), "{what}: {got:?}");
-        assert_eq!(
-            got.query,
-            want.query.as_deref().map(|q| fill_str(q, vars)),
-            "{what}: {got:?}"
-        );
+    /// [`Vendor::assert_request`] within a run that keeps `vars`; `context`
+    /// leads every failure message.
+    pub fn assert_request_with(&self, got: &Recorded, want: &Req, vars: &mut Vars, context: &str) {
+        let what = format!("{context} {} {}: got {got:?}", want.method, want.path);
+        assert_eq!(got.vendor, self.name, "{what}");
+        assert_eq!(got.method, want.method, "{what}");
+        assert_eq!(got.path, fill_str(&want.path, vars), "{what}");
+        let query = want.query.as_deref().map(|q| fill_str(q, vars));
+        assert_eq!(got.query, query, "{what}");
         assert_eq!(
             got.body,
             want.body.as_ref().map(|b| fill(b, vars)),
-            "{what}: {got:?}"
+            "{what}"
         );
-        self.assert_headers_with(got, &want.headers, vars);
+        self.assert_headers_with(got, &want.headers, vars, context);
     }
 
     /// The headers of `got`: the vendor's, with `overrides`, a request id,
@@ -269,16 +267,18 @@ impl Vendor {
         got: &Recorded,
         overrides: &[(&'static str, Header)],
         vars: &mut Vars,
+        context: &str,
     ) {
+        let what = format!("{context} {} {}: got {got:?}", got.method, got.path);
         let id = got.header("x-request-id").unwrap_or_default();
-        assert!(id.starts_with("lmcp_") && id.len() > 20, "{id}: {got:?}");
-        let agent = got.header("user-agent").unwrap_or_default();
-        assert!(agent.starts_with("leads-mcp/"), "{got:?}");
-        assert_eq!(
-            got.header("content-type"),
-            got.body.is_some().then_some("application/json"),
-            "{got:?}"
+        assert!(
+            id.starts_with("lmcp_") && id.len() > 20,
+            "x-request-id: {what}"
         );
+        let agent = got.header("user-agent").unwrap_or_default();
+        assert!(agent.starts_with("leads-mcp/"), "user-agent: {what}");
+        let json = got.body.is_some().then_some("application/json");
+        assert_eq!(got.header("content-type"), json, "content-type: {what}");
         let mut expected: BTreeMap<&str, &Header> = BTreeMap::new();
         let json = is("application/json");
         expected.insert("accept", &json);
@@ -289,25 +289,23 @@ impl Vendor {
             let value = got.header(name);
             match h {
                 Header::Is(v) => {
-                    assert_eq!(value, Some(fill_str(v, vars).as_str()), "{name}: {got:?}")
+                    assert_eq!(value, Some(fill_str(v, vars).as_str()), "{name}: {what}")
                 }
-                Header::Absent => assert_eq!(value, None, "{name}: {got:?}"),
+                Header::Absent => assert_eq!(value, None, "{name}: {what}"),
                 Header::New { prefix, var } => {
                     let value = value.unwrap_or_default();
-                    assert!(value.starts_with(prefix.as_str()), "{name}: {got:?}");
+                    assert!(value.starts_with(prefix.as_str()), "{name}: {what}");
                     if let Some(old) = vars.get(*var) {
-                        assert_ne!(old.as_str(), Some(value), "{name} was not renewed");
+                        assert_ne!(old.as_str(), Some(value), "{name} not renewed: {what}");
                     }
                     vars.insert(var.to_string(), Value::String(value.to_string()));
                 }
             }
         }
         for name in got.headers.keys() {
-            assert!(
-                STANDARD_HEADERS.contains(&name.as_str())
-                    || self.extra_headers.contains(&name.as_str()),
-                "unexpected header {name} in {got:?}"
-            );
+            let known = STANDARD_HEADERS.contains(&name.as_str())
+                || self.extra_headers.contains(&name.as_str());
+            assert!(known, "unexpected header {name}: {what}");
         }
     }
 
@@ -362,37 +360,13 @@ pub fn fill(value: &Value, vars: &Vars) -> Value {
     }
 }
 
-/// How the client reaches the server.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Transport {
-    Stdio,
-    StreamableHttp,
-    /// HTTP+SSE (2024-11-05): a handshake client only.
-    LegacySse,
-}
-
 /// Plays `vendor`'s table over `transport` as an `era` client, against a
 /// fresh sandbox.
 pub async fn run(vendor: &Vendor, transport: Transport, era: Era) {
-    assert!(
-        transport != Transport::LegacySse || era == Era::Handshake,
-        "legacy SSE has no 2026 generation"
-    );
     let up = Upstream::start().await;
     let env = (vendor.env)(&up);
     let handler = TestClient::new(vendor.human);
-    let mut server = None;
-    let client = match transport {
-        Transport::Stdio => stdio(vendor.args, &env, handler.clone(), era).await,
-        Transport::StreamableHttp => {
-            let s = server.insert(http_server(vendor.args, &env).await);
-            http_client(s, handler.clone(), era).await
-        }
-        Transport::LegacySse => {
-            let s = server.insert(http_server(vendor.args, &env).await);
-            legacy_sse_client(&s.base, handler.clone(), &[]).await
-        }
-    };
+    let (client, server) = connect(transport, era, vendor.args, &env, handler.clone()).await;
     let mut vars = vendor.start_vars();
     let mut covered = BTreeSet::new();
     for (n, case) in (vendor.cases)().into_iter().enumerate() {
@@ -416,7 +390,7 @@ pub async fn run(vendor: &Vendor, transport: Transport, era: Era) {
             lines(&reqs)
         );
         for (got, want) in reqs.iter().zip(expected) {
-            vendor.assert_request_with(got, want, &mut vars);
+            vendor.assert_request_with(got, want, &mut vars, &what);
         }
 
         let asked = handler.asked();
@@ -476,8 +450,8 @@ pub async fn run(vendor: &Vendor, transport: Transport, era: Era) {
 macro_rules! every_tool_tests {
     ($vendor:ident) => {
         mod every_tool {
-            use $crate::common::Era;
-            use $crate::common::every_tool::{Transport, run};
+            use $crate::common::every_tool::run;
+            use $crate::common::{Era, Transport};
 
             #[tokio::test]
             async fn stdio_handshake() {

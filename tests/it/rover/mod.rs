@@ -30,20 +30,22 @@ pub async fn stdio_keyed(
     human: Human,
     era: Era,
 ) -> (Client, TestClient) {
-    let handler = TestClient::new(human);
-    let client = stdio(ARGS, &env(up, key, extra), handler.clone(), era).await;
-    (client, handler)
+    stdio_as(ARGS, &env(up, key, extra), human, era).await
 }
 
-pub async fn http_client_for(
+/// A server serving LeadsRover with the full key, and a client of `era`
+/// with `human` behind it over `transport`; the HTTP server, when there is
+/// one, runs as long as it is kept.
+pub async fn client_over(
     up: &Upstream,
+    transport: Transport,
     human: Human,
     era: Era,
-) -> (HttpServer, Client, TestClient) {
-    let server = http_server(ARGS, &env(up, FULL_KEY, &[])).await;
+) -> (Client, TestClient, Option<HttpServer>) {
     let handler = TestClient::new(human);
-    let client = http_client(&server, handler.clone(), era).await;
-    (server, client, handler)
+    let env = env(up, FULL_KEY, &[]);
+    let (client, server) = connect(transport, era, ARGS, &env, handler.clone()).await;
+    (client, handler, server)
 }
 
 /// A canned LeadsRover answer for the next `times` matching requests.

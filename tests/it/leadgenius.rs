@@ -88,11 +88,7 @@ fn keyed(req: Req) -> Req {
 /// it: every request carries the login's JWT unless it says otherwise.
 fn vendor() -> Vendor {
     Vendor {
-        name: "leadgenius",
-        args: ARGS,
-        env: all_env,
         human: Human::Accepts,
-        tools: 46,
         headers: vec![
             ("authorization", is("${jwt}")),
             ("x-api-key", Header::Absent),
@@ -101,8 +97,7 @@ fn vendor() -> Vendor {
         extra_headers: &["x-api-key", "x-user-id"],
         request_id: RequestId::VendorOrSent,
         every_result: |r| assert_eq!(structured(r)["success"], true, "{}", text(r)),
-        vars: vec![],
-        cases,
+        ..Vendor::new("leadgenius", all_env, 46, cases)
     }
 }
 
@@ -128,13 +123,7 @@ fn cases() -> Vec<Case> {
         // Clients. The first call logs in; that one login serves every call.
         Case::call("leadgenius_list_clients", json!({}))
             .sends(login(EMAIL))
-            .sends(get("/api/clients").header(
-                "authorization",
-                Header::New {
-                    prefix: format!("Bearer {TOKEN_PREFIX}"),
-                    var: "jwt",
-                },
-            ))
+            .sends(get("/api/clients").new_bearer(TOKEN_PREFIX, "jwt"))
             .check(|r| {
                 assert_eq!(r["clients"][0]["id"], CLIENT_A_ID);
                 assert_eq!(r["clients"][0]["client_id"], CLIENT_A);
@@ -636,10 +625,7 @@ async fn an_access_token_is_used_as_given() {
     )
     .await;
     let r = call(&client, "leadgenius_list_clients", json!({})).await;
-    assert!(is_error(&r));
-    let s = structured(&r);
-    assert_eq!(s["error"]["status"], 401);
-    assert_eq!(s["error"]["code"], "token_expired");
+    vendor_error(&r, 401, "token_expired");
     let t = text(&r);
     assert!(
         t.contains("LEADGENIUS_ACCESS_TOKEN must be replaced by the operator"),
@@ -1032,10 +1018,7 @@ async fn the_error_envelope_becomes_an_is_error_result() {
         json!({"client_id": CLIENT_A_ID, "firstName": "X"}),
     )
     .await;
-    assert!(is_error(&r));
-    let e = &structured(&r)["error"];
-    assert_eq!(e["status"], 404);
-    assert_eq!(e["code"], "not_found");
+    let e = vendor_error(&r, 404, "not_found");
     assert_eq!(e["message"], "Client not found");
     assert_eq!(
         e["details"]["recommendation"],
@@ -1080,10 +1063,7 @@ async fn the_error_envelope_becomes_an_is_error_result() {
         1,
     ));
     let r = call(&client, "leadgenius_get_company", json!({})).await;
-    assert!(is_error(&r));
-    let e = &structured(&r)["error"];
-    assert_eq!(e["status"], 200);
-    assert_eq!(e["code"], "insufficient_permissions");
+    vendor_error(&r, 200, "insufficient_permissions");
     assert!(
         text(&r).contains("recommendation: Ask the company owner."),
         "{}",

@@ -66,17 +66,12 @@ async fn over_each_transport(up: &Upstream, check: impl AsyncFn(&Client, &TestCl
 /// request carries the session's access token unless it says otherwise.
 fn vendor() -> Vendor {
     Vendor {
-        name: "leadmetrics",
-        args: PRIVILEGED,
-        env: |up| env(up, &[]),
+        args: PRIVILEGED.to_vec(),
         human: Human::Accepts,
-        tools: 31,
         headers: vec![("authorization", is("${access}"))],
-        extra_headers: &[],
         request_id: RequestId::VendorOrSent,
-        every_result: |_| {},
         vars: vec![("access", json!(format!("Bearer {ACCESS_PREFIX}1")))],
-        cases,
+        ..Vendor::new("leadmetrics", |up| env(up, &[]), 31, cases)
     }
 }
 
@@ -397,13 +392,7 @@ fn cases() -> Vec<Case> {
         .check_result(|r| assert!(!serde_json::to_string(r).unwrap().contains(REFRESH_PREFIX))),
         Case::call("leadmetrics_get_me", json!({}))
             .sends(login(OPERATOR_EMAIL))
-            .sends(get("/auth/v1/me").header(
-                "authorization",
-                Header::New {
-                    prefix: format!("Bearer {ACCESS_PREFIX}"),
-                    var: "access",
-                },
-            ))
+            .sends(get("/auth/v1/me").new_bearer(ACCESS_PREFIX, "access"))
             .check(|r| assert_eq!(r["data"]["email"], OPERATOR_EMAIL)),
     ]
 }
@@ -945,10 +934,7 @@ async fn a_stream_error_is_an_ordinary_tool_error() {
         json!({"id": ACTIVITY_DONE}),
     )
     .await;
-    assert!(is_error(&r));
-    let s = structured(&r);
-    assert_eq!(s["error"]["status"], 404);
-    assert_eq!(s["error"]["code"], "NOT_FOUND");
+    vendor_error(&r, 404, "NOT_FOUND");
     assert!(text(&r).contains("Don't try other routes"), "{}", text(&r));
     // A 401 on opening the stream renews the session once, like any call.
     up.requests();

@@ -15,17 +15,8 @@ const CLIENT_A_DRAFT: &str = "00000000-0000-4000-8000-000000010100";
 
 fn vendor() -> Vendor {
     Vendor {
-        name: "leadpanther",
-        args: &["--vendors", "leadpanther"],
-        env: Upstream::env,
-        human: Human::CannotElicit,
-        tools: 20,
         headers: vec![bearer(FULL_KEY)],
-        extra_headers: &[],
-        request_id: RequestId::Vendor,
-        every_result: |_| {},
-        vars: vec![],
-        cases,
+        ..Vendor::new("leadpanther", Upstream::env, 20, cases)
     }
 }
 

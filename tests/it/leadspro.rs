@@ -39,18 +39,10 @@ fn fault(method: &str, path: &str, status: u16, body: Value, headers: &[(&str, &
 }
 
 fn vendor() -> Vendor {
+    let env = |up: &Upstream| env_with(up, Some(GROWTH_KEY));
     Vendor {
-        name: "leadspro",
-        args: ARGS,
-        env: |up| env_with(up, Some(GROWTH_KEY)),
-        human: Human::CannotElicit,
-        tools: 7,
         headers: vec![bearer(GROWTH_KEY)],
-        extra_headers: &[],
-        request_id: RequestId::Vendor,
-        every_result: |_| {},
-        vars: vec![],
-        cases,
+        ..Vendor::new("leadspro", env, 7, cases)
     }
 }
 
@@ -335,11 +327,8 @@ async fn a_batch_over_the_remaining_credits_is_refused_before_sending() {
         json!({"email": "amanda@northpeak.example.com"}),
     )
     .await;
-    assert!(is_error(&r));
-    let s = structured(&r);
-    assert_eq!(s["error"]["status"], 403);
-    assert_eq!(s["error"]["code"], "quota_exceeded");
-    assert_eq!(s["error"]["details"]["credits_used"], 0);
+    let e = vendor_error(&r, 403, "quota_exceeded");
+    assert_eq!(e["details"]["credits_used"], 0);
     let t = text(&r);
     assert!(
         t.contains("monthly credits are used up") && t.contains("leadspro_get_usage"),
@@ -412,10 +401,7 @@ async fn quota_exceeded_and_batch_not_available_say_what_to_do() {
         json!({"items": [{"email": "amanda@northpeak.example.com"}]}),
     )
     .await;
-    assert!(is_error(&r));
-    let s = structured(&r);
-    assert_eq!(s["error"]["status"], 403);
-    assert_eq!(s["error"]["code"], "batch_not_available");
+    vendor_error(&r, 403, "batch_not_available");
     let t = text(&r);
     assert!(
         t.contains("not enabled on this workspace's plan")
@@ -472,11 +458,8 @@ async fn invalid_request_names_the_parameter() {
         ),
     ] {
         let r = call(&client, tool, a.clone()).await;
-        assert!(is_error(&r));
-        let s = structured(&r);
-        assert_eq!(s["error"]["status"], 400);
-        assert_eq!(s["error"]["code"], "invalid_request");
-        assert_eq!(s["error"]["details"]["param"], param);
+        let e = vendor_error(&r, 400, "invalid_request");
+        assert_eq!(e["details"]["param"], param);
         let t = text(&r);
         assert!(
             t.contains(&format!("param: {param}.")) && t.contains("fix the one it names"),
@@ -557,12 +540,9 @@ async fn a_rate_limited_key_is_told_how_long_to_wait() {
         assert!(!is_error(&r), "{}", text(&r));
     }
     let r = call(&client, "leadspro_enrich_contact", lookup.clone()).await;
-    assert!(is_error(&r));
-    let s = structured(&r);
-    assert_eq!(s["error"]["status"], 429);
-    assert_eq!(s["error"]["code"], "rate_limited");
-    let wait = s["error"]["retry_after_seconds"].as_u64().unwrap();
-    assert!((1..=60).contains(&wait), "{s}");
+    let e = vendor_error(&r, 429, "rate_limited");
+    let wait = e["retry_after_seconds"].as_u64().unwrap();
+    assert!((1..=60).contains(&wait), "{e}");
     let t = text(&r);
     assert!(t.contains(&format!("wait {wait} seconds")), "{t}");
     // The enrichment was sent once each time: never retried.
@@ -576,10 +556,7 @@ async fn a_wrong_key_names_the_variable_and_the_public_sandbox_key() {
     let wrong = "pl_live_DO_NOT_LEAK_42";
     let client = leadspro(&up, Some(wrong)).await;
     let r = call(&client, "leadspro_get_me", json!({})).await;
-    assert!(is_error(&r));
-    let s = structured(&r);
-    assert_eq!(s["error"]["status"], 401);
-    assert_eq!(s["error"]["code"], "unauthorized");
+    vendor_error(&r, 401, "unauthorized");
     let t = text(&r);
     assert!(
         t.contains("LEADSPRO_API_KEY") && t.contains("pl_demo_public"),

@@ -288,11 +288,7 @@ async fn one_draft_per_lead_and_none_for_a_contacted_lead() {
 
     // The author doesn't take DMs: only LeadsRover knows; its 409 is explained.
     let r = call(&client, "leadsrover_queue_draft", draft(1203)).await;
-    let e = error_of(&r);
-    assert_eq!(
-        (e["status"].as_u64(), e["code"].as_str()),
-        (Some(409), Some("CONFLICT"))
-    );
+    let e = vendor_error(&r, 409, "CONFLICT");
     assert_eq!(e["message"], "The author cannot receive DMs");
     assert_eq!(
         e["details"]["doc_url"],
@@ -482,11 +478,7 @@ async fn errors_carry_code_message_doc_url_and_what_to_do() {
         json!({"id": 1202}),
     )
     .await;
-    let e = error_of(&r);
-    assert_eq!(
-        (e["status"].as_u64(), e["code"].as_str()),
-        (Some(403), Some("FORBIDDEN"))
-    );
+    let e = vendor_error(&r, 403, "FORBIDDEN");
     assert!(e["next"].as_str().unwrap().contains("`write` scope"), "{e}");
     assert!(!text(&r).contains(READ_KEY));
     client.cancel().await.unwrap();
@@ -524,11 +516,7 @@ async fn generate_dm_spends_quota_and_an_empty_quota_is_explained() {
     let (client, _) =
         crate::rover::stdio_keyed(&up, QUOTA_SPENT_KEY, &[], Human::Accepts, Era::Handshake).await;
     let r = call(&client, "leadsrover_generate_dm", json!({"id": 1202})).await;
-    let e = error_of(&r);
-    assert_eq!(
-        (e["status"].as_u64(), e["code"].as_str()),
-        (Some(403), Some("LIMIT_REACHED"))
-    );
+    let e = vendor_error(&r, 403, "LIMIT_REACHED");
     let next = e["next"].as_str().unwrap();
     assert!(
         next.contains("AI generation quota is used up") && next.contains("leadsrover_queue_draft"),
@@ -629,11 +617,7 @@ async fn a_429_write_is_reported_with_the_wait_and_never_sent_twice() {
         json!({"id": 92, "message": "Yes, Gmail and Outlook."}),
     )
     .await;
-    let e = error_of(&r);
-    assert_eq!(
-        (e["status"].as_u64(), e["code"].as_str()),
-        (Some(429), Some("RATE_LIMITED"))
-    );
+    let e = vendor_error(&r, 429, "RATE_LIMITED");
     assert_eq!(e["retry_after_seconds"], 45);
     assert!(text(&r).contains("Wait 45 seconds"), "{}", text(&r));
     assert!(text(&r).contains("not sent again"), "{}", text(&r));

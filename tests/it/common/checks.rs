@@ -19,6 +19,14 @@ pub fn error_of(r: &CallToolResult) -> Value {
     structured(r)["error"].clone()
 }
 
+/// The `error` of a result the vendor refused with `status` and `code`.
+pub fn vendor_error(r: &CallToolResult, status: u16, code: &str) -> Value {
+    let e = error_of(r);
+    assert_eq!(e["status"], status, "{}", text(r));
+    assert_eq!(e["code"], code, "{}", text(r));
+    e
+}
+
 /// Refused here for its arguments, naming `mention`: nothing was sent.
 pub fn assert_refused_unsent(r: &CallToolResult, mention: &str) {
     let e = error_of(r);

@@ -97,6 +97,12 @@ impl Req {
         self.header(name, value)
     }
 
+    /// `Authorization: Bearer <a new token starting with prefix>`, kept as `${var}`.
+    pub fn new_bearer(self, prefix: &str, var: &'static str) -> Self {
+        let prefix = format!("Bearer {prefix}");
+        self.header("authorization", Header::New { prefix, var })
+    }
+
     pub fn header(mut self, name: &'static str, value: Header) -> Self {
         self.headers.retain(|(n, _)| *n != name);
         self.headers.push((name, value));
@@ -212,7 +218,7 @@ pub struct Vendor {
     /// As the sandbox records it.
     pub name: &'static str,
     /// The server's arguments before the transport's.
-    pub args: &'static [&'static str],
+    pub args: Vec<&'static str>,
     pub env: fn(&Upstream) -> Vec<(String, String)>,
     pub human: Human,
     /// How many tools the server lists.
@@ -231,6 +237,30 @@ pub struct Vendor {
 }
 
 impl Vendor {
+    /// `--vendors <name>` with `env`, for a client that cannot elicit, whose
+    /// results carry the vendor's own request ids; what differs goes in with
+    /// struct update syntax.
+    pub fn new(
+        name: &'static str,
+        env: fn(&Upstream) -> Vec<(String, String)>,
+        tools: usize,
+        cases: fn() -> Vec<Case>,
+    ) -> Self {
+        Self {
+            name,
+            args: vec!["--vendors", name],
+            env,
+            human: Human::CannotElicit,
+            tools,
+            headers: Vec::new(),
+            extra_headers: &[],
+            request_id: RequestId::Vendor,
+            every_result: |_| {},
+            vars: Vec::new(),
+            cases,
+        }
+    }
+
     /// `got` is `want`: vendor, method, path, query, body and headers.
     pub fn assert_request(&self, got: &Recorded, want: &Req) {
         self.assert_request_with(got, want, &mut Vars::new(), "");
@@ -366,7 +396,7 @@ pub async fn run(vendor: &Vendor, transport: Transport, era: Era) {
     let up = Upstream::start().await;
     let env = (vendor.env)(&up);
     let handler = TestClient::new(vendor.human);
-    let (client, server) = connect(transport, era, vendor.args, &env, handler.clone()).await;
+    let (client, server) = connect(transport, era, &vendor.args, &env, handler.clone()).await;
     let mut vars = vendor.start_vars();
     let mut covered = BTreeSet::new();
     for (n, case) in (vendor.cases)().into_iter().enumerate() {

@@ -80,17 +80,15 @@ pub fn rate_limited_once(method: &str, path: &str, retry_after: u64) -> Fault {
 /// key as a bearer token; a result's request id is the one sent.
 pub fn vendor() -> Vendor {
     Vendor {
-        name: "leadsrover",
-        args: ARGS,
-        env: |up| env(up, FULL_KEY, &[]),
         human: Human::Accepts,
-        tools: 20,
         headers: vec![bearer(FULL_KEY)],
-        extra_headers: &[],
         request_id: RequestId::Sent,
-        every_result: |_| {},
-        vars: vec![],
-        cases: crate::leadsrover::cases,
+        ..Vendor::new(
+            "leadsrover",
+            |up| env(up, FULL_KEY, &[]),
+            20,
+            crate::leadsrover::cases,
+        )
     }
 }
 

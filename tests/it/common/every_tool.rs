@@ -463,12 +463,14 @@ pub async fn run(vendor: &Vendor, transport: Transport, era: Era) {
         covered.insert(case.tool.clone());
     }
 
-    let listed = tool_names(&client).await;
+    let names = tool_names(&client).await;
+    assert_eq!(names.len(), vendor.tools, "{names:?}");
+    let listed: BTreeSet<String> = names.into_iter().collect();
+    assert_eq!(listed.len(), vendor.tools, "a tool is listed twice");
     assert_eq!(
         listed, covered,
         "{transport:?} {era:?}: tools without a case"
     );
-    assert_eq!(listed.len(), vendor.tools);
     client.cancel().await.unwrap();
     drop(server);
 }

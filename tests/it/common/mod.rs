@@ -5,7 +5,6 @@
 // MCP logging is deprecated by SEP-2577; handshake clients still use it.
 #![allow(deprecated)]
 
-use std::collections::BTreeSet;
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -476,8 +475,8 @@ pub fn vendor_fault(
     }
 }
 
-/// The names of the tools the server lists.
-pub async fn tool_names(client: &Client) -> BTreeSet<String> {
+/// The names of the tools the server lists, in its order.
+pub async fn tool_names(client: &Client) -> Vec<String> {
     client
         .list_all_tools()
         .await

@@ -13,6 +13,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
 
 use leads_mcp::sandbox::Recorded;
 use rmcp::model::CallToolResult;
@@ -390,9 +391,22 @@ pub fn fill(value: &Value, vars: &Vars) -> Value {
     }
 }
 
+/// How long one run of a table may take: far more than it needs, so that a
+/// server that stops answering fails the run instead of hanging it.
+const RUN_BOUND: Duration = Duration::from_secs(120);
+
 /// Plays `vendor`'s table over `transport` as an `era` client, against a
-/// fresh sandbox.
+/// fresh sandbox, within [`RUN_BOUND`].
 pub async fn run(vendor: &Vendor, transport: Transport, era: Era) {
+    let played = tokio::time::timeout(RUN_BOUND, play(vendor, transport, era)).await;
+    assert!(
+        played.is_ok(),
+        "{} over {transport:?} {era:?} did not finish within {RUN_BOUND:?}",
+        vendor.name
+    );
+}
+
+async fn play(vendor: &Vendor, transport: Transport, era: Era) {
     let up = Upstream::start().await;
     let env = (vendor.env)(&up);
     let handler = TestClient::new(vendor.human);

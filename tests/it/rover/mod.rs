@@ -1,6 +1,6 @@
-//! LeadsRover helpers shared by the LeadsRover test files: a server serving
-//! only LeadsRover against the recording sandbox, and what every LeadsRover
-//! request must look like.
+//! What the LeadsRover test files share: a server serving only LeadsRover
+//! against the recording sandbox, LeadsRover as the table runner sees it,
+//! and what every LeadsRover request must look like.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use leads_mcp::sandbox::leadsrover::FULL_KEY;

@@ -1,12 +1,13 @@
-//! Every LeadGenius Pro tool through a real MCP client (rmcp's), over stdio
-//! and over Streamable HTTP, asserting the exact requests the sandbox
-//! received, with the right credentials in each of the three auth modes;
+//! Every LeadGenius Pro tool through a real MCP client (rmcp's), over every
+//! transport and protocol generation, asserting the exact requests the
+//! sandbox received, with the right credentials in each of the three auth modes;
 //! the login's caching and renewal; cursor pagination; the purge and
 //! batch-delete confirmations; the `success:false` error envelope.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeSet;
 
+use crate::common::every_tool::*;
 use crate::common::*;
 use leads_mcp::sandbox::leadgenius::{
     ACCESS_TOKEN, API_KEY, CLIENT_A, CLIENT_A_ID, CLIENT_A_LEADS, CLIENT_B, CLIENT_B_ID,
@@ -14,506 +15,303 @@ use leads_mcp::sandbox::leadgenius::{
     USER_ID, lead_id,
 };
 use leads_mcp::sandbox::{Fault, Recorded};
-use rmcp::model::GetPromptRequestParams;
 use serde_json::{Value, json};
-use tokio::io::AsyncReadExt;
 
 // ---------------------------------------------------------------------------
 // Credentials of each mode
 
-fn with(up: &Upstream, pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-    let mut env = base_urls(up);
-    env.extend(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-    env
-}
+const ARGS: &[&str] = &["--vendors", "leadgenius"];
+
+const LOGIN: [(&str, &str); 2] = [
+    ("LEADGENIUS_EMAIL", EMAIL),
+    ("LEADGENIUS_PASSWORD", PASSWORD),
+];
+
+const API_KEY_PAIR: [(&str, &str); 2] = [
+    ("LEADGENIUS_API_KEY", API_KEY),
+    ("LEADGENIUS_USER_ID", USER_ID),
+];
 
 fn login_env(up: &Upstream) -> Vec<(String, String)> {
-    with(
-        up,
-        &[
-            ("LEADGENIUS_EMAIL", EMAIL),
-            ("LEADGENIUS_PASSWORD", PASSWORD),
-        ],
-    )
+    with_credentials(up, &LOGIN)
 }
 
 fn api_key_env(up: &Upstream) -> Vec<(String, String)> {
-    with(
-        up,
-        &[
-            ("LEADGENIUS_API_KEY", API_KEY),
-            ("LEADGENIUS_USER_ID", USER_ID),
-        ],
-    )
+    with_credentials(up, &API_KEY_PAIR)
 }
 
 fn token_env(up: &Upstream, token: &str) -> Vec<(String, String)> {
-    with(up, &[("LEADGENIUS_ACCESS_TOKEN", token)])
+    with_credentials(up, &[("LEADGENIUS_ACCESS_TOKEN", token)])
 }
 
 /// The login and the API key: what `--sandbox` configures.
 fn all_env(up: &Upstream) -> Vec<(String, String)> {
-    let mut env = login_env(up);
-    env.extend(
-        api_key_env(up)
-            .into_iter()
-            .filter(|(k, _)| !k.ends_with("_BASE_URL")),
-    );
-    env
+    with_credentials(up, &[LOGIN, API_KEY_PAIR].concat())
 }
 
 async fn leadgenius(env: &[(String, String)], human: Human, era: Era) -> (Client, TestClient) {
-    let test_client = TestClient::new(human);
-    let client = stdio(&["--vendors", "leadgenius"], env, test_client.clone(), era).await;
-    (client, test_client)
+    stdio_as(ARGS, env, human, era).await
 }
 
 fn is_login(r: &Recorded) -> bool {
     r.method == "POST" && r.path == "/api/auth"
 }
 
-/// The login request, exactly: the configured email and password, no credentials.
+/// The login request: the configured email and password, no credentials.
+fn login(email: &str) -> Req {
+    post("/api/auth")
+        .body(json!({"username": email, "password": PASSWORD}))
+        .header("authorization", Header::Absent)
+}
+
 fn assert_login(r: &Recorded, email: &str) {
-    assert!(is_login(r), "{r:?}");
-    assert_eq!(r.query, None);
-    assert_eq!(
-        r.body,
-        Some(json!({"username": email, "password": PASSWORD}))
-    );
-    assert_eq!(r.header("authorization"), None);
-    assert_eq!(r.header("x-api-key"), None);
-    assert_eq!(r.header("content-type"), Some("application/json"));
+    vendor().assert_request(r, &login(email));
 }
 
-/// Which credentials a request must carry.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Auth {
-    /// `Authorization: Bearer <the login's token>`.
-    Jwt,
-    /// `x-api-key` + `x-user-id`.
-    ApiKey,
+/// The API-key credentials instead of the JWT.
+fn api_key_headers() -> [(&'static str, Header); 3] {
+    [
+        ("authorization", Header::Absent),
+        ("x-api-key", is(API_KEY)),
+        ("x-user-id", is(USER_ID)),
+    ]
 }
 
-/// One upstream request a call must produce.
-struct Req {
-    method: &'static str,
-    path: &'static str,
-    query: Option<String>,
-    body: Option<Value>,
-    auth: Auth,
+/// `req`, sent with the API key instead of the JWT.
+fn keyed(req: Req) -> Req {
+    api_key_headers()
+        .into_iter()
+        .fold(req, |req, (name, value)| req.header(name, value))
 }
 
-fn req(
-    method: &'static str,
-    path: &'static str,
-    query: Option<&str>,
-    body: Option<Value>,
-    auth: Auth,
-) -> Req {
-    Req {
-        method,
-        path,
-        query: query.map(str::to_string),
-        body,
-        auth,
+/// LeadGenius with both the login and the API key, as `--sandbox` configures
+/// it: every request carries the login's JWT unless it says otherwise.
+fn vendor() -> Vendor {
+    Vendor {
+        human: Human::Accepts,
+        headers: vec![
+            ("authorization", is("${jwt}")),
+            ("x-api-key", Header::Absent),
+            ("x-user-id", Header::Absent),
+        ],
+        extra_headers: &["x-api-key", "x-user-id"],
+        request_id: RequestId::VendorOrSent,
+        every_result: |r| assert_eq!(structured(r)["success"], true, "{}", text(r)),
+        ..Vendor::new("leadgenius", all_env, 46, cases)
     }
 }
 
-fn jwt(method: &'static str, path: &'static str, query: Option<&str>, body: Option<Value>) -> Req {
-    req(method, path, query, body, Auth::Jwt)
+crate::every_tool_tests!(vendor);
+
+/// A call whose arguments are the request body.
+fn write(tool: &'static str, req: Req, body: Value) -> Case {
+    Case::call(tool, body.clone()).sends(req.body(body))
 }
 
-fn keyed(
-    method: &'static str,
-    path: &'static str,
-    query: Option<&str>,
-    body: Option<Value>,
-) -> Req {
-    req(method, path, query, body, Auth::ApiKey)
+/// A call whose `body` argument is the request body.
+fn write_body(tool: &'static str, req: Req, body: Value) -> Case {
+    Case::call(tool, json!({ "body": body })).sends(req.body(body))
 }
 
-/// The credentials and the other headers of a request, and nothing else.
-fn assert_headers(r: &Recorded, auth: Auth, bearer: &str) {
-    match auth {
-        Auth::Jwt => {
-            assert_eq!(r.header("authorization"), Some(bearer), "{r:?}");
-            assert_eq!(r.header("x-api-key"), None);
-            assert_eq!(r.header("x-user-id"), None);
-        }
-        Auth::ApiKey => {
-            assert_eq!(r.header("x-api-key"), Some(API_KEY), "{r:?}");
-            assert_eq!(r.header("x-user-id"), Some(USER_ID));
-            assert_eq!(r.header("authorization"), None);
-        }
-    }
-    let id = r.header("x-request-id").unwrap();
-    assert!(id.starts_with("lmcp_"), "{id}");
-    assert_eq!(r.header("accept"), Some("application/json"));
-    assert_eq!(
-        r.header("content-type").is_some(),
-        r.body.is_some(),
-        "{r:?}"
-    );
-    for name in r.headers.keys() {
-        assert!(
-            [
-                "accept",
-                "authorization",
-                "content-length",
-                "content-type",
-                "host",
-                "user-agent",
-                "x-api-key",
-                "x-request-id",
-                "x-user-id",
-            ]
-            .contains(&name.as_str()),
-            "unexpected header {name} in {r:?}"
-        );
-    }
+/// A call without arguments: a GET.
+fn read(tool: impl Into<String>, path: &str) -> Case {
+    Case::call(tool, json!({})).sends(get(path))
 }
 
-/// Drives one client through calls, checking each call's upstream requests.
-struct Session<'a> {
-    client: &'a Client,
-    up: &'a Upstream,
-    /// The `Authorization` value of the one login.
-    bearer: Option<String>,
-    logins: usize,
-    seen: BTreeSet<String>,
-}
-
-impl<'a> Session<'a> {
-    fn new(client: &'a Client, up: &'a Upstream) -> Self {
-        Self {
-            client,
-            up,
-            bearer: None,
-            logins: 0,
-            seen: BTreeSet::new(),
-        }
-    }
-
-    /// Calls `tool`, which must succeed with exactly `expected` upstream.
-    async fn step(&mut self, tool: &str, args: Value, expected: &[Req]) -> Value {
-        let result = self.exchange(tool, args, expected).await;
-        assert!(!is_error(&result), "{tool}: {}", text(&result));
-        let s = structured(&result);
-        assert_eq!(s["success"], true, "{tool}: {s}");
-        assert!(s["request_id"].is_string(), "{tool}");
-        s
-    }
-
-    /// Calls `tool`, which the vendor must refuse after exactly `expected`
-    /// upstream; returns the result's `error`.
-    async fn refused(&mut self, tool: &str, args: Value, expected: &[Req]) -> Value {
-        let result = self.exchange(tool, args, expected).await;
-        assert!(is_error(&result), "{tool}: {}", text(&result));
-        structured(&result)["error"].clone()
-    }
-
-    /// Calls `tool` and checks that exactly `expected` went upstream.
-    async fn exchange(
-        &mut self,
-        tool: &str,
-        args: Value,
-        expected: &[Req],
-    ) -> rmcp::model::CallToolResult {
-        let result = call(self.client, tool, args).await;
-        let mut requests = self.up.requests();
-        for login in requests.iter().filter(|r| is_login(r)) {
-            assert_login(login, EMAIL);
-            self.logins += 1;
-        }
-        requests.retain(|r| !is_login(r));
-        assert_eq!(requests.len(), expected.len(), "{tool}: {requests:#?}");
-        for (got, want) in requests.iter().zip(expected) {
-            assert_eq!(got.vendor, "leadgenius");
-            assert_eq!(got.method, want.method, "{tool}");
-            assert_eq!(got.path, want.path, "{tool}");
-            assert_eq!(got.query, want.query, "{tool}");
-            assert_eq!(got.body, want.body, "{tool}");
-            if want.auth == Auth::Jwt && self.bearer.is_none() {
-                let value = got.header("authorization").unwrap().to_string();
-                assert!(
-                    value.starts_with(&format!("Bearer {TOKEN_PREFIX}")),
-                    "{value}"
-                );
-                self.bearer = Some(value);
-            }
-            assert_headers(got, want.auth, self.bearer.as_deref().unwrap_or(""));
-        }
-        self.seen.insert(tool.to_string());
-        result
-    }
-
-    /// A call whose arguments are the request body, sent with the JWT.
-    async fn write(
-        &mut self,
-        tool: &str,
-        method: &'static str,
-        path: &'static str,
-        body: Value,
-    ) -> Value {
-        self.step(tool, body.clone(), &[jwt(method, path, None, Some(body))])
-            .await
-    }
-
-    /// A call whose `body` argument is the request body, sent with the JWT.
-    async fn write_body(
-        &mut self,
-        tool: &str,
-        method: &'static str,
-        path: &'static str,
-        body: Value,
-    ) -> Value {
-        let args = json!({ "body": body });
-        self.step(tool, args, &[jwt(method, path, None, Some(body))])
-            .await
-    }
-
-    /// A GET with the JWT and this query.
-    async fn get(&mut self, tool: &str, args: Value, path: &'static str, query: &str) -> Value {
-        self.step(tool, args, &[jwt("GET", path, Some(query), None)])
-            .await
-    }
-
-    /// A call without arguments: a GET with the JWT.
-    async fn read(&mut self, tool: &str, path: &'static str) -> Value {
-        self.step(tool, json!({}), &[jwt("GET", path, None, None)])
-            .await
-    }
-}
-
-fn privacy(s: &Value) -> &str {
-    s["privacy_notice"].as_str().unwrap_or("")
-}
-
-async fn run_every_tool(client: &Client, test_client: &TestClient, up: &Upstream) {
-    let mut s = Session::new(client, up);
-
-    // Clients.
-    let r = s.read("leadgenius_list_clients", "/api/clients").await;
-    assert_eq!(s.logins, 1, "the first call logs in");
-    assert_eq!(r["clients"][0]["id"], CLIENT_A_ID);
-    assert_eq!(r["clients"][0]["client_id"], CLIENT_A);
-    let r = s
-        .get(
-            "leadgenius_get_client",
-            json!({"clientId": CLIENT_A_ID}),
-            "/api/clients",
-            &format!("clientId={CLIENT_A_ID}"),
+fn cases() -> Vec<Case> {
+    let mut cases = vec![
+        // Clients. The first call logs in; that one login serves every call.
+        Case::call("leadgenius_list_clients", json!({}))
+            .sends(login(EMAIL))
+            .sends(get("/api/clients").new_bearer(TOKEN_PREFIX, "jwt"))
+            .check(|r| {
+                assert_eq!(r["clients"][0]["id"], CLIENT_A_ID);
+                assert_eq!(r["clients"][0]["client_id"], CLIENT_A);
+            }),
+        Case::call("leadgenius_get_client", json!({"clientId": CLIENT_A_ID}))
+            .sends(get("/api/clients").query(format!("clientId={CLIENT_A_ID}")))
+            .check(|r| assert_eq!(r["client"]["clientName"], "Example Client A")),
+        write(
+            "leadgenius_create_client",
+            post("/api/clients"),
+            json!({"clientName": "Example Client C", "companyURL": "https://client-c.example.com", "description": "Enterprise client for B2B leads"}),
         )
-        .await;
-    assert_eq!(r["client"]["clientName"], "Example Client A");
-    let body = json!({"clientName": "Example Client C", "companyURL": "https://client-c.example.com", "description": "Enterprise client for B2B leads"});
-    let r = s
-        .write("leadgenius_create_client", "POST", "/api/clients", body)
-        .await;
-    let new_client = r["client"]["id"].as_str().unwrap().to_string();
-    assert_ne!(r["client"]["client_id"], r["client"]["id"]);
-    let body = json!({"id": CLIENT_B_ID, "clientName": "Example Client B (renamed)"});
-    s.write("leadgenius_update_client", "PUT", "/api/clients", body)
-        .await;
-
-    // Leads: single and batch.
-    let r = s
-        .get(
+        .saves("new_client", "/client/id")
+        .check(|r| assert_ne!(r["client"]["client_id"], r["client"]["id"])),
+        write(
+            "leadgenius_update_client",
+            put("/api/clients"),
+            json!({"id": CLIENT_B_ID, "clientName": "Example Client B (renamed)"}),
+        ),
+        // Leads: single and batch.
+        Case::call(
             "leadgenius_list_leads",
             json!({"client_id": CLIENT_A, "limit": 2}),
-            "/api/leads",
-            &format!("client_id={CLIENT_A}&limit=2"),
         )
-        .await;
-    assert_eq!(r["leads"].as_array().unwrap().len(), 2);
-    assert_eq!(r["next_page"], json!({"nextToken": "lgs_nt_2"}));
-    assert!(privacy(&r).contains("LinkedIn profile URLs"), "{r}");
-    let body = json!({
-        "client_id": CLIENT_A, "firstName": "Jane", "lastName": "Doe", "email": "jane.doe@example.com",
-        "companyName": "Example Corp", "companyDomain": "example.com", "title": "VP Engineering",
-        "linkedinUrl": "https://www.linkedin.com/in/example-jane-doe"
-    });
-    let r = s
-        .write("leadgenius_create_lead", "POST", "/api/leads", body)
-        .await;
-    assert_eq!(r["lead"]["email"], "jane.doe@example.com");
-    assert!(privacy(&r).contains("email"));
-    let body = json!({"leads": [
-        {"client_id": CLIENT_A, "firstName": "Bob", "lastName": "Wilson", "email": "bob@example.com", "companyName": "BatchCorp", "title": "VP Sales"},
-        {"client_id": CLIENT_A, "firstName": "Jane", "lastName": "Doe", "email": "jane.doe@example.com"}
-    ]});
-    let r = s
-        .write("leadgenius_create_lead_batch", "POST", "/api/leads", body)
-        .await;
-    assert_eq!(r["created"], 1);
-    assert_eq!(r["skipped"][0]["index"], 1);
-    assert_eq!(r["skipped"][0]["reason"], "already_exists");
-    let body =
-        json!({"id": lead_id(1), "title": "Senior VP Engineering", "notes": "Updated via API"});
-    let r = s
-        .write("leadgenius_update_lead", "PUT", "/api/leads", body)
-        .await;
-    assert_eq!(r["lead"]["notes"], "Updated via API");
-    let body = json!({"leads": [
-        {"id": lead_id(2), "notes": "Updated lead 2"},
-        {"id": "1ead0000-0000-4000-8000-999999999999", "notes": "No such lead"}
-    ]});
-    let r = s
-        .write("leadgenius_update_lead_batch", "PUT", "/api/leads", body)
-        .await;
-    assert_eq!(r["updated"], 1);
-    assert_eq!(r["skipped"][0]["reason"], "not_found");
-    s.step(
-        "leadgenius_delete_lead",
-        json!({"id": lead_id(5)}),
-        &[jwt(
-            "DELETE",
-            "/api/leads",
-            Some(&format!("id={}", lead_id(5))),
-            None,
-        )],
-    )
-    .await;
-    let ids = json!([lead_id(3), lead_id(4)]);
-    let r = s
-        .step(
+        .sends(get("/api/leads").query(format!("client_id={CLIENT_A}&limit=2")))
+        .check(|r| {
+            assert_eq!(r["leads"].as_array().unwrap().len(), 2);
+            assert_eq!(r["next_page"], json!({"nextToken": "lgs_nt_2"}));
+            assert_privacy(r, &["LinkedIn profile URLs"]);
+        }),
+        write(
+            "leadgenius_create_lead",
+            post("/api/leads"),
+            json!({
+                "client_id": CLIENT_A, "firstName": "Jane", "lastName": "Doe", "email": "jane.doe@example.com",
+                "companyName": "Example Corp", "companyDomain": "example.com", "title": "VP Engineering",
+                "linkedinUrl": "https://www.linkedin.com/in/example-jane-doe"
+            }),
+        )
+        .check(|r| {
+            assert_eq!(r["lead"]["email"], "jane.doe@example.com");
+            assert_privacy(r, &["email"]);
+        }),
+        write(
+            "leadgenius_create_lead_batch",
+            post("/api/leads"),
+            json!({"leads": [
+                {"client_id": CLIENT_A, "firstName": "Bob", "lastName": "Wilson", "email": "bob@example.com", "companyName": "BatchCorp", "title": "VP Sales"},
+                {"client_id": CLIENT_A, "firstName": "Jane", "lastName": "Doe", "email": "jane.doe@example.com"}
+            ]}),
+        )
+        .check(|r| {
+            assert_eq!(r["created"], 1);
+            assert_eq!(r["skipped"][0]["index"], 1);
+            assert_eq!(r["skipped"][0]["reason"], "already_exists");
+        }),
+        write(
+            "leadgenius_update_lead",
+            put("/api/leads"),
+            json!({"id": lead_id(1), "title": "Senior VP Engineering", "notes": "Updated via API"}),
+        )
+        .check(|r| assert_eq!(r["lead"]["notes"], "Updated via API")),
+        write(
+            "leadgenius_update_lead_batch",
+            put("/api/leads"),
+            json!({"leads": [
+                {"id": lead_id(2), "notes": "Updated lead 2"},
+                {"id": "1ead0000-0000-4000-8000-999999999999", "notes": "No such lead"}
+            ]}),
+        )
+        .check(|r| {
+            assert_eq!(r["updated"], 1);
+            assert_eq!(r["skipped"][0]["reason"], "not_found");
+        }),
+        Case::call("leadgenius_delete_lead", json!({"id": lead_id(5)}))
+            .sends(delete("/api/leads").query(format!("id={}", lead_id(5)))),
+        Case::call(
             "leadgenius_delete_lead_batch",
-            json!({"ids": ids}),
-            &[jwt("DELETE", "/api/leads", None, Some(json!({"ids": ids})))],
+            json!({"ids": [lead_id(3), lead_id(4)]}),
         )
-        .await;
-    assert_eq!(r["deleted"], 2);
-    let asked = test_client.asked();
-    let last = asked.last().unwrap();
-    assert!(
-        last.contains("Leads deleted: 2")
-            && last.contains(&lead_id(3))
-            && last.contains(&lead_id(4)),
-        "{last}"
-    );
-
-    // Bulk extraction, with the API key.
-    let r = s
-        .step(
+        .sends(delete("/api/leads").body(json!({"ids": [lead_id(3), lead_id(4)]})))
+        .asks(&["Leads deleted: 2".to_string(), lead_id(3), lead_id(4)])
+        .check(|r| assert_eq!(r["deleted"], 2)),
+        // Bulk extraction, with the API key.
+        Case::call(
             "leadgenius_list_enrich_leads",
             json!({"companyId": COMPANY_ID, "clientId": CLIENT_A, "limit": 2, "fields": "id,email"}),
-            &[keyed(
-                "GET",
-                "/api/enrich-leads/list",
-                Some(&format!("companyId={COMPANY_ID}&clientId={CLIENT_A}&limit=2&fields=id%2Cemail")),
-                None,
-            )],
         )
-        .await;
-    let items = r["items"].as_array().unwrap();
-    assert_eq!(items.len(), 2);
-    for item in items {
-        let keys: Vec<&String> = item.as_object().unwrap().keys().collect();
-        assert_eq!(keys, ["email", "id"], "the projection");
-    }
-    assert_eq!(r["next_page"], json!({"nextToken": "lgs_bt_2"}));
-    let r = s
-        .step(
+        .sends(keyed(get("/api/enrich-leads/list").query(format!(
+            "companyId={COMPANY_ID}&clientId={CLIENT_A}&limit=2&fields=id%2Cemail"
+        ))))
+        .check(|r| {
+            let items = r["items"].as_array().unwrap();
+            assert_eq!(items.len(), 2);
+            for item in items {
+                let keys: Vec<&String> = item.as_object().unwrap().keys().collect();
+                assert_eq!(keys, ["email", "id"], "the projection");
+            }
+            assert_eq!(r["next_page"], json!({"nextToken": "lgs_bt_2"}));
+        }),
+        Case::call(
             "leadgenius_list_source_leads",
             json!({"companyId": COMPANY_ID}),
-            &[keyed(
-                "GET",
-                "/api/source-leads/list",
-                Some(&format!("companyId={COMPANY_ID}")),
-                None,
-            )],
         )
-        .await;
-    assert_eq!(r["items"].as_array().unwrap().len(), 4);
-    assert!(r.get("next_page").is_none());
-
-    // Company.
-    let body = json!({"name": "Example Agency", "website": "https://agency.example.com"});
-    s.write_body("leadgenius_create_company", "POST", "/api/company", body)
-        .await;
-    let r = s.read("leadgenius_get_company", "/api/company").await;
-    assert_eq!(r["company"]["company_id"], COMPANY_ID);
-    let body = json!({"website": "https://www.agency.example.com"});
-    s.write_body("leadgenius_update_company", "PUT", "/api/company", body)
-        .await;
-
-    // Search history.
-    let body = json!({
-        "searchName": "Tech Companies in SF", "searchDescription": "Looking for SaaS companies",
-        "searchCriteria": {"industry": "Technology", "location": "San Francisco"},
-        "searchFilters": {"companySize": "50-200"}, "client_id": CLIENT_A, "clientName": "Example Client A",
-        "icpId": "icp-456", "icpName": "Enterprise SaaS", "apifyActorId": "actor-789",
-        "category": "prospecting", "tags": ["enterprise", "saas"]
-    });
-    let r = s
-        .write(
+        .sends(keyed(
+            get("/api/source-leads/list").query(format!("companyId={COMPANY_ID}")),
+        ))
+        .check(|r| {
+            assert_eq!(r["items"].as_array().unwrap().len(), 4);
+            assert!(r.get("next_page").is_none());
+        }),
+        // Company.
+        write_body(
+            "leadgenius_create_company",
+            post("/api/company"),
+            json!({"name": "Example Agency", "website": "https://agency.example.com"}),
+        ),
+        read("leadgenius_get_company", "/api/company")
+            .check(|r| assert_eq!(r["company"]["company_id"], COMPANY_ID)),
+        write_body(
+            "leadgenius_update_company",
+            put("/api/company"),
+            json!({"website": "https://www.agency.example.com"}),
+        ),
+        // Search history.
+        write(
             "leadgenius_create_search_history",
-            "POST",
-            "/api/search-history",
-            body,
+            post("/api/search-history"),
+            json!({
+                "searchName": "Tech Companies in SF", "searchDescription": "Looking for SaaS companies",
+                "searchCriteria": {"industry": "Technology", "location": "San Francisco"},
+                "searchFilters": {"companySize": "50-200"}, "client_id": CLIENT_A, "clientName": "Example Client A",
+                "icpId": "icp-456", "icpName": "Enterprise SaaS", "apifyActorId": "actor-789",
+                "category": "prospecting", "tags": ["enterprise", "saas"]
+            }),
         )
-        .await;
-    let search = r["searchHistory"]["id"].as_str().unwrap().to_string();
-    let r = s
-        .get(
+        .saves("search", "/searchHistory/id"),
+        Case::call(
             "leadgenius_list_search_history",
             json!({"client_id": CLIENT_A, "limit": 1}),
-            "/api/search-history",
-            &format!("client_id={CLIENT_A}&limit=1"),
         )
-        .await;
-    assert_eq!(
-        r["next_page"],
-        json!({"cursor": "lgs_sc_1"}),
-        "the cursor goes to `cursor`"
-    );
-    let body = json!({"id": search, "status": "running"});
-    s.write_body(
-        "leadgenius_update_search_history",
-        "PUT",
-        "/api/search-history",
-        body,
-    )
-    .await;
-
-    // Webhooks.
-    let r = s
-        .read("leadgenius_list_webhooks", "/api/webhook-workbench")
-        .await;
-    assert_eq!(r["webhooks"].as_array().unwrap().len(), 1);
-    let body = json!({"name": "My Webhook", "platform": "heyreach", "description": "Webhook for lead capture", "platformConfig": "{\"field_mapping\": {}}", "client_id": CLIENT_A});
-    let r = s
-        .write(
+        .sends(get("/api/search-history").query(format!("client_id={CLIENT_A}&limit=1")))
+        .check(|r| {
+            assert_eq!(
+                r["next_page"],
+                json!({"cursor": "lgs_sc_1"}),
+                "the cursor goes to `cursor`"
+            )
+        }),
+        write_body(
+            "leadgenius_update_search_history",
+            put("/api/search-history"),
+            json!({"id": "${search}", "status": "running"}),
+        ),
+        // Webhooks.
+        read("leadgenius_list_webhooks", "/api/webhook-workbench")
+            .check(|r| assert_eq!(r["webhooks"].as_array().unwrap().len(), 1)),
+        write(
             "leadgenius_create_webhook",
-            "POST",
-            "/api/webhook-workbench",
-            body,
+            post("/api/webhook-workbench"),
+            json!({"name": "My Webhook", "platform": "heyreach", "description": "Webhook for lead capture", "platformConfig": "{\"field_mapping\": {}}", "client_id": CLIENT_A}),
         )
-        .await;
-    assert!(
-        r["webhook"]["webhookUrl"]
-            .as_str()
-            .unwrap()
-            .starts_with("https://hooks.example.com/")
-    );
-
-    // Territory.
-    let r = s.get("leadgenius_list_territory_companies", json!({"client_id": CLIENT_A, "sortBy": "leadCount", "sortDirection": "desc", "minLeads": 1}), "/api/territory-workbench/companies", &format!("client_id={CLIENT_A}&minLeads=1&sortBy=leadCount&sortDirection=desc")).await;
-    assert_eq!(r["companies"][0]["companyName"], "Example Corp");
-    assert_eq!(r["companies"][0]["leadCount"], 3);
-    let body =
-        json!({"client_id": CLIENT_A, "companyName": "Example Corp", "industry": "Technology"});
-    s.step(
-        "leadgenius_upsert_territory_company",
-        json!({"body": body}),
-        &[jwt(
-            "POST",
-            "/api/territory-workbench/companies",
-            None,
-            Some(body),
-        )],
-    )
-    .await;
+        .check(|r| {
+            assert!(
+                r["webhook"]["webhookUrl"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("https://hooks.example.com/")
+            )
+        }),
+        // Territory.
+        Case::call(
+            "leadgenius_list_territory_companies",
+            json!({"client_id": CLIENT_A, "sortBy": "leadCount", "sortDirection": "desc", "minLeads": 1}),
+        )
+        .sends(get("/api/territory-workbench/companies").query(format!(
+            "client_id={CLIENT_A}&minLeads=1&sortBy=leadCount&sortDirection=desc"
+        )))
+        .check(|r| {
+            assert_eq!(r["companies"][0]["companyName"], "Example Corp");
+            assert_eq!(r["companies"][0]["leadCount"], 3);
+        }),
+        write_body(
+            "leadgenius_upsert_territory_company",
+            post("/api/territory-workbench/companies"),
+            json!({"client_id": CLIENT_A, "companyName": "Example Corp", "industry": "Technology"}),
+        ),
+    ];
 
     // Settings: the sandbox company comes configured, so the first read of
     // each of the three answers; creating them again is the vendor's 409;
@@ -538,253 +336,141 @@ async fn run_every_tool(client: &Client, test_client: &TestClient, up: &Upstream
             json!({"aiLeadScoreAgentId": "agent-example-score-2"}),
         ),
     ] {
-        let get = format!("leadgenius_get_{kind}_settings");
-        let r = s
-            .step(&get, json!({}), &[jwt("GET", path, None, None)])
-            .await;
-        for (k, v) in seeded.as_object().unwrap() {
-            assert_eq!(&r["settings"][k], v, "{kind}");
-        }
-        let e = s
-            .refused(
-                &format!("leadgenius_create_{kind}_settings"),
-                json!({"settings": seeded}),
-                &[jwt("POST", path, None, Some(seeded.clone()))],
-            )
-            .await;
-        assert_eq!(e["status"], 409, "{kind}: {e}");
-        assert_eq!(e["code"], "already_exists", "{kind}: {e}");
-        s.step(
-            &format!("leadgenius_update_{kind}_settings"),
-            json!({"settings": update}),
-            &[jwt("PUT", path, None, Some(update.clone()))],
-        )
-        .await;
-        let r = s
-            .step(&get, json!({}), &[jwt("GET", path, None, None)])
-            .await;
-        for (k, v) in seeded
-            .as_object()
-            .unwrap()
-            .iter()
-            .chain(update.as_object().unwrap())
-        {
-            assert_eq!(&r["settings"][k], v, "{kind}");
-        }
+        let tool = |verb: &str| format!("leadgenius_{verb}_{kind}_settings");
+        let holds = |settings: Vec<Value>| {
+            move |r: &Value| {
+                for part in &settings {
+                    for (k, v) in part.as_object().unwrap() {
+                        assert_eq!(&r["settings"][k], v, "{kind}");
+                    }
+                }
+            }
+        };
+        cases.extend([
+            read(tool("get"), path).check(holds(vec![seeded.clone()])),
+            Case::call(tool("create"), json!({"settings": seeded}))
+                .sends(post(path).body(seeded.clone()))
+                .fails()
+                .check(move |r| {
+                    assert_eq!(r["error"]["status"], 409, "{kind}: {r}");
+                    assert_eq!(r["error"]["code"], "already_exists", "{kind}: {r}");
+                }),
+            Case::call(tool("update"), json!({"settings": update}))
+                .sends(put(path).body(update.clone())),
+            read(tool("get"), path).check(holds(vec![seeded, update])),
+        ]);
     }
 
-    // Processing, tracked to completion.
-    let body = json!({"leadId": lead_id(1), "services": ["companyUrl", "enrichment1", "enrichment3", "enrichment5"], "overwrite": false});
-    let r = s
-        .write(
+    cases.extend([
+        // Processing, tracked to completion.
+        write(
             "leadgenius_process_lead_enrichment",
-            "POST",
-            "/api/leads/process/enrich",
-            body,
+            post("/api/leads/process/enrich"),
+            json!({"leadId": lead_id(1), "services": ["companyUrl", "enrichment1", "enrichment3", "enrichment5"], "overwrite": false}),
         )
-        .await;
-    assert_eq!(
-        r["triggered"],
-        json!(["companyUrl", "enrichment1", "enrichment3"])
-    );
-    assert_eq!(r["skipped"], json!(["enrichment5"]));
-    assert_eq!(r["leadId"], lead_id(1));
-    let run = r["runIds"][0].as_str().unwrap().to_string();
-    let body = json!({"leadId": lead_id(1), "processes": [1, 2]});
-    let r = s
-        .step(
+        .saves("run", "/runIds/0")
+        .check(|r| {
+            assert_eq!(
+                r["triggered"],
+                json!(["companyUrl", "enrichment1", "enrichment3"])
+            );
+            assert_eq!(r["skipped"], json!(["enrichment5"]));
+            assert_eq!(r["leadId"], lead_id(1));
+        }),
+        write(
             "leadgenius_process_lead_copyright",
-            body.clone(),
-            &[jwt(
-                "POST",
-                "/api/leads/process/copyright",
-                None,
-                Some(body),
-            )],
+            post("/api/leads/process/copyright"),
+            json!({"leadId": lead_id(1), "processes": [1, 2]}),
         )
-        .await;
-    assert_eq!(
-        (r["triggered"].clone(), r["skipped"].clone()),
-        (json!(["1"]), json!(["2"]))
-    );
-    let body = json!({"leadId": lead_id(1), "fields": ["message1", "aiLeadScore", "aiQualification"], "overwrite": true});
-    let r = s
-        .write(
-            "leadgenius_process_lead_sdr",
-            "POST",
-            "/api/leads/process/sdr",
-            body,
-        )
-        .await;
-    assert_eq!(r["triggered"], json!(["message1", "aiLeadScore"]));
-    let status_query = format!("runId={run}");
-    let mut statuses = Vec::new();
-    for _ in 0..2 {
-        let r = s
-            .get(
-                "leadgenius_get_task_status",
-                json!({"runId": run}),
-                "/api/trigger-task-status",
-                &status_query,
+        .check(|r| {
+            assert_eq!(
+                (r["triggered"].clone(), r["skipped"].clone()),
+                (json!(["1"]), json!(["2"]))
             )
-            .await;
-        statuses.push(r["status"].as_str().unwrap().to_string());
+        }),
+        write(
+            "leadgenius_process_lead_sdr",
+            post("/api/leads/process/sdr"),
+            json!({"leadId": lead_id(1), "fields": ["message1", "aiLeadScore", "aiQualification"], "overwrite": true}),
+        )
+        .check(|r| assert_eq!(r["triggered"], json!(["message1", "aiLeadScore"]))),
+    ]);
+    for status in ["EXECUTING", "COMPLETED"] {
+        cases.push(
+            Case::call("leadgenius_get_task_status", json!({"runId": "${run}"}))
+                .sends(get("/api/trigger-task-status").query("runId=${run}"))
+                .check(move |r| assert_eq!(r["status"], status)),
+        );
     }
-    assert_eq!(statuses, ["EXECUTING", "COMPLETED"]);
-
-    // Background tasks.
-    let body = json!({"task": "refresh-territory", "payload": {"client_id": CLIENT_A}});
-    let r = s
-        .write_body("leadgenius_submit_task", "POST", "/api/trigger", body)
-        .await;
-    assert!(r["runId"].as_str().unwrap().starts_with("run_"));
-    let r = s
-        .get(
-            "leadgenius_list_recent_runs",
-            json!({"limit": 5}),
-            "/api/trigger-recent-runs",
-            "limit=5",
+    cases.extend([
+        // Background tasks.
+        write_body(
+            "leadgenius_submit_task",
+            post("/api/trigger"),
+            json!({"task": "refresh-territory", "payload": {"client_id": CLIENT_A}}),
         )
-        .await;
-    assert_eq!(r["runs"].as_array().unwrap().len(), 5);
-    assert_eq!(r["runs"][0]["taskIdentifier"], "refresh-territory");
-
-    // Email.
-    let body = json!({"email": "jane.doe@example.com"});
-    let r = s
-        .write_body(
+        .check(|r| assert!(r["runId"].as_str().unwrap().starts_with("run_"))),
+        Case::call("leadgenius_list_recent_runs", json!({"limit": 5}))
+            .sends(get("/api/trigger-recent-runs").query("limit=5"))
+            .check(|r| {
+                assert_eq!(r["runs"].as_array().unwrap().len(), 5);
+                assert_eq!(r["runs"][0]["taskIdentifier"], "refresh-territory");
+            }),
+        // Email.
+        write_body(
             "leadgenius_validate_email",
-            "POST",
-            "/api/email-validate",
-            body.clone(),
+            post("/api/email-validate"),
+            json!({"email": "jane.doe@example.com"}),
         )
-        .await;
-    assert_eq!(r["valid"], true);
-    assert!(privacy(&r).contains("email address"));
-    let r = s
-        .write_body("leadgenius_verify_email", "POST", "/api/email-verify", body)
-        .await;
-    assert_eq!(r["result"], "deliverable");
-
-    // Integrations.
-    let body = json!({"searchName": "Tech Companies in SF", "actorId": "actor-789"});
-    let r = s
-        .step(
+        .check(|r| {
+            assert_eq!(r["valid"], true);
+            assert_privacy(r, &["email address"]);
+        }),
+        write_body(
+            "leadgenius_verify_email",
+            post("/api/email-verify"),
+            json!({"email": "jane.doe@example.com"}),
+        )
+        .check(|r| assert_eq!(r["result"], "deliverable")),
+        // Integrations.
+        write_body(
             "leadgenius_start_lead_scrape",
-            json!({"body": body}),
-            &[jwt(
-                "POST",
-                "/api/start-lead-scrape-complete",
-                None,
-                Some(body),
-            )],
+            post("/api/start-lead-scrape-complete"),
+            json!({"searchName": "Tech Companies in SF", "actorId": "actor-789"}),
         )
-        .await;
-    let scrape = r["runId"].as_str().unwrap().to_string();
-    let r = s
-        .get(
+        .saves("scrape", "/runId"),
+        Case::call(
             "leadgenius_get_lead_scrape_status",
-            json!({"runId": scrape}),
-            "/api/lead-generation-status",
-            &format!("runId={scrape}"),
+            json!({"runId": "${scrape}"}),
         )
-        .await;
-    assert_eq!(r["status"], "RUNNING");
-    let body = json!({"message": "Summarise Example Corp."});
-    let r = s
-        .write_body(
+        .sends(get("/api/lead-generation-status").query("runId=${scrape}"))
+        .check(|r| assert_eq!(r["status"], "RUNNING")),
+        write_body(
             "leadgenius_chat_epsimo_ai",
-            "POST",
-            "/api/epsimo-chat",
-            body,
+            post("/api/epsimo-chat"),
+            json!({"message": "Summarise Example Corp."}),
         )
-        .await;
-    assert!(r["reply"].as_str().unwrap().contains("23 characters"));
-    let r = s
-        .read("leadgenius_list_unipile_accounts", "/api/unipile-accounts")
-        .await;
-    assert_eq!(r["accounts"].as_array().unwrap().len(), 2);
-    assert!(privacy(&r).contains("messaging accounts"));
-
-    // Deleting a client, and purging one with its leads (confirmed).
-    s.step(
-        "leadgenius_delete_client",
-        json!({"id": new_client}),
-        &[jwt(
-            "DELETE",
-            "/api/clients",
-            Some(&format!("id={new_client}")),
-            None,
-        )],
-    )
-    .await;
-    let r = s
-        .step(
-            "leadgenius_purge_client",
-            json!({"id": CLIENT_B_ID}),
-            &[
-                jwt(
-                    "GET",
-                    "/api/clients",
-                    Some(&format!("clientId={CLIENT_B_ID}")),
-                    None,
-                ),
-                jwt(
-                    "GET",
-                    "/api/leads",
-                    Some(&format!("client_id={CLIENT_B}&limit=1000")),
-                    None,
-                ),
-                jwt(
-                    "DELETE",
-                    "/api/clients",
-                    Some(&format!("id={CLIENT_B_ID}&purge=true")),
-                    None,
-                ),
-            ],
-        )
-        .await;
-    assert_eq!(r["deleted"]["leads"], CLIENT_B_LEADS);
-    let asked = test_client.asked();
-    let last = asked.last().unwrap();
-    assert!(
-        last.contains("Example Client B (renamed)")
-            && last.contains(CLIENT_B)
-            && last.contains(&format!("Leads deleted with it: {CLIENT_B_LEADS}."))
-            && last.contains("purge=true"),
-        "{last}"
-    );
-    assert_eq!(asked.len(), 2, "only the purge and the batch delete ask");
-
-    // One login served every call; every served tool was exercised.
-    assert_eq!(s.logins, 1);
-    let listed: BTreeSet<String> = client
-        .list_all_tools()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|t| t.name.to_string())
-        .collect();
-    assert_eq!(listed, s.seen);
-    assert_eq!(listed.len(), 46);
-}
-
-#[tokio::test]
-async fn every_tool_over_stdio() {
-    let up = Upstream::start().await;
-    let (client, test_client) = leadgenius(&all_env(&up), Human::Accepts, Era::Handshake).await;
-    run_every_tool(&client, &test_client, &up).await;
-    client.cancel().await.unwrap();
-}
-
-#[tokio::test]
-async fn every_tool_over_streamable_http() {
-    let up = Upstream::start().await;
-    let server = http_server(&["--vendors", "leadgenius"], &all_env(&up)).await;
-    let test_client = TestClient::new(Human::Accepts);
-    let client = http_client(&server, test_client.clone(), Era::Handshake).await;
-    run_every_tool(&client, &test_client, &up).await;
-    client.cancel().await.unwrap();
+        .check(|r| assert!(r["reply"].as_str().unwrap().contains("23 characters"))),
+        read("leadgenius_list_unipile_accounts", "/api/unipile-accounts").check(|r| {
+            assert_eq!(r["accounts"].as_array().unwrap().len(), 2);
+            assert_privacy(r, &["messaging accounts"]);
+        }),
+        // Deleting a client, and purging one with its leads (confirmed).
+        Case::call("leadgenius_delete_client", json!({"id": "${new_client}"}))
+            .sends(delete("/api/clients").query("id=${new_client}")),
+        Case::call("leadgenius_purge_client", json!({"id": CLIENT_B_ID}))
+            .reads(get("/api/clients").query(format!("clientId={CLIENT_B_ID}")))
+            .reads(get("/api/leads").query(format!("client_id={CLIENT_B}&limit=1000")))
+            .sends(delete("/api/clients").query(format!("id={CLIENT_B_ID}&purge=true")))
+            .asks(&[
+                "Example Client B (renamed)".to_string(),
+                CLIENT_B.to_string(),
+                format!("Leads deleted with it: {CLIENT_B_LEADS}."),
+                "purge=true".to_string(),
+            ])
+            .check(|r| assert_eq!(r["deleted"]["leads"], CLIENT_B_LEADS)),
+    ]);
+    cases
 }
 
 // ---------------------------------------------------------------------------
@@ -821,15 +507,8 @@ async fn one_login_serves_many_calls_and_concurrent_ones() {
 
     // A fresh server, and many calls at once: still one login.
     let (client, _) = leadgenius(&login_env(&up), Human::CannotElicit, Era::Handshake).await;
-    let calls = (0..8).map(|i| {
-        let tool = if i % 2 == 0 {
-            "leadgenius_list_clients"
-        } else {
-            "leadgenius_get_company"
-        };
-        call(&client, tool, json!({}))
-    });
-    let results = futures::future::join_all(calls).await;
+    let tools = ["leadgenius_list_clients", "leadgenius_get_company"];
+    let results = calls_at_once(&client, &tools, 8).await;
     assert_eq!(results.len(), 8);
     let requests = up.requests();
     assert_eq!(
@@ -848,7 +527,7 @@ async fn a_token_is_renewed_before_it_expires() {
     // This user's tokens last less than the renewal margin: each call logs
     // in again before the vendor could ever answer token_expired.
     let up = Upstream::start().await;
-    let env = with(
+    let env = with_credentials(
         &up,
         &[
             ("LEADGENIUS_EMAIL", SHORT_LIVED_EMAIL),
@@ -872,16 +551,8 @@ async fn a_token_is_renewed_before_it_expires() {
 }
 
 fn token_expired(path: &str, times: usize) -> Fault {
-    Fault {
-        vendor: "leadgenius".into(),
-        method: "GET".into(),
-        path: path.into(),
-        status: 401,
-        headers: vec![],
-        body: json!({"success": false, "error": "Token expired", "errorType": "token_expired", "details": "The access token has expired.", "recommendation": "Get a new token with POST /api/auth."}),
-        times,
-        ..Default::default()
-    }
+    let body = json!({"success": false, "error": "Token expired", "errorType": "token_expired", "details": "The access token has expired.", "recommendation": "Get a new token with POST /api/auth."});
+    vendor_fault("leadgenius", "GET", path, 401, body, &[], times)
 }
 
 #[tokio::test]
@@ -939,15 +610,11 @@ async fn an_access_token_is_used_as_given() {
     .await;
     assert!(!is_error(&r), "{}", text(&r));
     let req = up.only_request();
-    assert_headers(&req, Auth::Jwt, &format!("Bearer {ACCESS_TOKEN}"));
+    vendor().assert_headers(&req, &[bearer(ACCESS_TOKEN)]);
     // Tools that take either credential use it too.
     let r = call(&client, "leadgenius_list_webhooks", json!({})).await;
     assert!(!is_error(&r));
-    assert_headers(
-        &up.only_request(),
-        Auth::Jwt,
-        &format!("Bearer {ACCESS_TOKEN}"),
-    );
+    vendor().assert_headers(&up.only_request(), &[bearer(ACCESS_TOKEN)]);
     client.cancel().await.unwrap();
 
     // An expired token: the vendor's 401 token_expired, no login, no retry.
@@ -958,10 +625,7 @@ async fn an_access_token_is_used_as_given() {
     )
     .await;
     let r = call(&client, "leadgenius_list_clients", json!({})).await;
-    assert!(is_error(&r));
-    let s = structured(&r);
-    assert_eq!(s["error"]["status"], 401);
-    assert_eq!(s["error"]["code"], "token_expired");
+    vendor_error(&r, 401, "token_expired");
     let t = text(&r);
     assert!(
         t.contains("LEADGENIUS_ACCESS_TOKEN must be replaced by the operator"),
@@ -1005,7 +669,7 @@ async fn api_key_mode_sends_the_key_headers_and_refuses_jwt_only_tools() {
         assert!(!is_error(&r), "{tool}: {}", text(&r));
         let req = up.only_request();
         assert_eq!(req.path, path);
-        assert_headers(&req, Auth::ApiKey, "");
+        vendor().assert_headers(&req, &api_key_headers());
     }
     // Routes the reference gives to JWT only: refused, nothing sent, nobody asked.
     for (tool, args) in [
@@ -1067,22 +731,13 @@ async fn passwords_tokens_and_keys_never_appear_in_logs_or_results() {
     let mut tokens = Vec::new();
     for env in [
         all_env(&up),
-        with(
+        with_credentials(
             &up,
             &[("LEADGENIUS_EMAIL", EMAIL), ("LEADGENIUS_PASSWORD", wrong)],
         ),
         token_env(&up, EXPIRED_TOKEN),
     ] {
-        let mut env = env;
-        env.push(("RUST_LOG".into(), "trace".into()));
-        let (client, stderr) = stdio_with(
-            &["--vendors", "leadgenius"],
-            &env,
-            TestClient::new(Human::CannotElicit),
-            Era::Handshake,
-            true,
-        )
-        .await;
+        let (client, stderr) = stdio_traced(ARGS, &env, Human::CannotElicit).await;
         for (tool, args) in [
             ("leadgenius_list_clients", json!({})),
             (
@@ -1102,19 +757,9 @@ async fn passwords_tokens_and_keys_never_appear_in_logs_or_results() {
                 .into_iter()
                 .filter(|b| !b.is_empty()),
         );
-        let mut log = String::new();
-        stderr.unwrap().read_to_string(&mut log).await.unwrap();
-        assert!(
-            log.contains("TRACE") || log.contains("DEBUG"),
-            "trace logging was not on"
-        );
-        for secret in [PASSWORD, wrong, API_KEY, EXPIRED_TOKEN] {
-            assert!(!log.contains(secret), "{secret} leaked into stderr");
-        }
-        for token in &tokens {
-            let token = token.trim_start_matches("Bearer ");
-            assert!(!log.contains(token), "a token leaked into stderr");
-        }
+        let mut secrets = vec![PASSWORD, wrong, API_KEY, EXPIRED_TOKEN];
+        secrets.extend(tokens.iter().map(|t| t.trim_start_matches("Bearer ")));
+        assert_traced_without(&read_log(stderr).await, &secrets);
     }
     let joined = results.join("\n");
     // (The user id is the records' `owner` too, so results may show it.)
@@ -1220,7 +865,7 @@ async fn cursor_pagination_follows_next_token_to_the_end() {
     assert_eq!(items.len(), CLIENT_A_LEADS + CLIENT_B_LEADS);
     assert_eq!(sent.len(), 3);
     for r in up.requests() {
-        assert_headers(&r, Auth::ApiKey, "");
+        vendor().assert_headers(&r, &api_key_headers());
     }
     client.cancel().await.unwrap();
 }
@@ -1237,15 +882,15 @@ async fn purging_a_client_needs_the_humans_yes() {
     for era in [Era::Handshake, Era::Modern] {
         let up = Upstream::start().await;
         // The human who accepts comes last: the purge removes Client A.
-        for human in [
+        let humans = [
             Human::Declines,
             Human::Unticks,
             Human::CannotElicit,
             Human::Accepts,
-        ] {
-            let (client, test_client) = leadgenius(&login_env(&up), human, era).await;
+        ];
+        let purge = async |client: &Client, test_client: &TestClient, human| {
             let r = call(
-                &client,
+                client,
                 "leadgenius_purge_client",
                 json!({"id": CLIENT_A_ID}),
             )
@@ -1277,21 +922,12 @@ async fn purging_a_client_needs_the_humans_yes() {
                 assert_eq!(deleted[0].body, None);
                 assert_eq!(structured(&r)["deleted"]["leads"], CLIENT_A_LEADS);
             } else {
-                assert!(is_error(&r), "{era:?} {human:?}");
+                assert_not_confirmed(human, &r, true);
                 assert!(deleted.is_empty(), "{era:?} {human:?}: {deleted:?}");
-                let e = &structured(&r)["error"];
-                assert_eq!(e["sent"], false);
-                let expected = if human == Human::CannotElicit {
-                    "confirmation_unavailable"
-                } else {
-                    "not_confirmed"
-                };
-                assert_eq!(e["code"], expected, "{era:?} {human:?}");
             }
             let asked = test_client.asked();
             if human == Human::CannotElicit {
                 assert!(asked.is_empty());
-                assert!(text(&r).contains("LEADS_MCP_CONFIRM=client"));
             } else {
                 assert_eq!(asked.len(), 1, "{era:?} {human:?}");
                 for shown in [
@@ -1306,8 +942,8 @@ async fn purging_a_client_needs_the_humans_yes() {
                     assert!(asked[0].contains(shown), "{shown} not in {}", asked[0]);
                 }
             }
-            client.cancel().await.unwrap();
-        }
+        };
+        for_each_human(ARGS, &login_env(&up), era, &humans, purge).await;
     }
 }
 
@@ -1334,10 +970,10 @@ async fn purging_an_unknown_client_asks_nobody_and_deletes_nothing() {
 async fn batch_deleting_leads_needs_the_humans_yes() {
     for era in [Era::Handshake, Era::Modern] {
         let up = Upstream::start().await;
-        for human in [Human::Declines, Human::CannotElicit, Human::Accepts] {
-            let (client, test_client) = leadgenius(&login_env(&up), human, era).await;
+        let humans = [Human::Declines, Human::CannotElicit, Human::Accepts];
+        let delete = async |client: &Client, test_client: &TestClient, human| {
             let ids = json!([lead_id(1), lead_id(2), lead_id(6)]);
-            let r = call(&client, "leadgenius_delete_lead_batch", json!({"ids": ids})).await;
+            let r = call(client, "leadgenius_delete_lead_batch", json!({"ids": ids})).await;
             let requests: Vec<Recorded> =
                 up.requests().into_iter().filter(|r| !is_login(r)).collect();
             if human == Human::Accepts {
@@ -1349,19 +985,21 @@ async fn batch_deleting_leads_needs_the_humans_yes() {
                 assert_eq!(requests[0].body, Some(json!({"ids": ids})));
                 assert_eq!(structured(&r)["deleted"], 3);
             } else {
-                assert!(is_error(&r), "{era:?} {human:?}");
+                assert_not_confirmed(human, &r, true);
                 assert!(requests.is_empty(), "{era:?} {human:?}: {requests:?}");
             }
-            if human != Human::CannotElicit {
-                let asked = test_client.asked();
+            let asked = test_client.asked();
+            if human == Human::CannotElicit {
+                assert!(asked.is_empty());
+            } else {
                 assert_eq!(asked.len(), 1);
                 assert!(asked[0].contains("Leads deleted: 3"), "{}", asked[0]);
                 for id in [lead_id(1), lead_id(2), lead_id(6)] {
                     assert!(asked[0].contains(&id), "{}", asked[0]);
                 }
             }
-            client.cancel().await.unwrap();
-        }
+        };
+        for_each_human(ARGS, &login_env(&up), era, &humans, delete).await;
     }
 }
 
@@ -1380,10 +1018,7 @@ async fn the_error_envelope_becomes_an_is_error_result() {
         json!({"client_id": CLIENT_A_ID, "firstName": "X"}),
     )
     .await;
-    assert!(is_error(&r));
-    let e = &structured(&r)["error"];
-    assert_eq!(e["status"], 404);
-    assert_eq!(e["code"], "not_found");
+    let e = vendor_error(&r, 404, "not_found");
     assert_eq!(e["message"], "Client not found");
     assert_eq!(
         e["details"]["recommendation"],
@@ -1417,21 +1052,18 @@ async fn the_error_envelope_becomes_an_is_error_result() {
 
     // success:false on HTTP 200 is a failure too.
     up.requests();
-    up.sandbox.inject(Fault {
-        vendor: "leadgenius".into(),
-        method: "GET".into(),
-        path: "/api/company".into(),
-        status: 200,
-        headers: vec![],
-        body: json!({"success": false, "error": "Insufficient permissions", "errorType": "insufficient_permissions", "details": "Only the owner or an admin may do this.", "recommendation": "Ask the company owner."}),
-        times: 1,
-        ..Default::default()
-    });
+    let body = json!({"success": false, "error": "Insufficient permissions", "errorType": "insufficient_permissions", "details": "Only the owner or an admin may do this.", "recommendation": "Ask the company owner."});
+    up.sandbox.inject(vendor_fault(
+        "leadgenius",
+        "GET",
+        "/api/company",
+        200,
+        body,
+        &[],
+        1,
+    ));
     let r = call(&client, "leadgenius_get_company", json!({})).await;
-    assert!(is_error(&r));
-    let e = &structured(&r)["error"];
-    assert_eq!(e["status"], 200);
-    assert_eq!(e["code"], "insufficient_permissions");
+    vendor_error(&r, 200, "insufficient_permissions");
     assert!(
         text(&r).contains("recommendation: Ask the company owner."),
         "{}",
@@ -1518,10 +1150,13 @@ async fn the_enrich_leads_prompt_is_served() {
     let (client, _) = leadgenius(&login_env(&up), Human::CannotElicit, Era::Handshake).await;
     let prompts = client.list_all_prompts().await.unwrap();
     assert!(prompts.iter().any(|p| p.name == "leadgenius-enrich-leads"));
-    let mut params = GetPromptRequestParams::new("leadgenius-enrich-leads");
-    params.arguments = args(json!({"client_id": CLIENT_A}));
-    let prompt = client.get_prompt(params).await.unwrap();
-    let body = serde_json::to_string(&prompt).unwrap();
+    let body = prompt_messages(
+        &client,
+        "leadgenius-enrich-leads",
+        json!({"client_id": CLIENT_A}),
+    )
+    .await
+    .join("\n");
     for expected in [
         CLIENT_A,
         "leadgenius_get_url_settings",

@@ -1,11 +1,13 @@
-//! Every Leadmetrics tool through a real MCP client (rmcp's), over stdio and
-//! over Streamable HTTP, asserting the exact request the sandbox received:
+//! Every Leadmetrics tool through a real MCP client (rmcp's), over every
+//! transport and protocol generation, asserting the exact request the
+//! sandbox received:
 //! the login session, privileged groups, impersonation confirmation, event
 //! streams with progress and cancellation, and the missing base URL.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::time::Duration;
 
+use crate::common::every_tool::*;
 use crate::common::*;
 use leads_mcp::output_guard::WITHHELD;
 use leads_mcp::sandbox::leadmetrics::*;
@@ -13,7 +15,8 @@ use leads_mcp::sandbox::{Fault, Recorded};
 use rmcp::model::{CallToolRequest, CallToolRequestParams, ClientRequest};
 use rmcp::service::PeerRequestOptions;
 use serde_json::{Value, json};
-use tokio::io::AsyncReadExt;
+
+const ARGS: &[&str] = &["--vendors", "leadmetrics"];
 
 const PRIVILEGED: &[&str] = &[
     "--vendors",
@@ -42,160 +45,90 @@ fn env(up: &Upstream, overrides: &[(&str, &str)]) -> Vec<(String, String)> {
 /// Leadmetrics alone over stdio (handshake), against the sandbox with
 /// `overrides`, for a client that cannot elicit.
 async fn leadmetrics(up: &Upstream, overrides: &[(&str, &str)]) -> Client {
-    stdio(
-        &["--vendors", "leadmetrics"],
-        &env(up, overrides),
-        TestClient::new(Human::CannotElicit),
-        Era::Handshake,
-    )
-    .await
+    let env = env(up, overrides);
+    stdio_as(ARGS, &env, Human::CannotElicit, Era::Handshake)
+        .await
+        .0
 }
 
-/// Runs `check` with a fresh client of its own over stdio and over
-/// Streamable HTTP, each in both protocol generations.
+/// Runs `check` with a fresh server and client of its own over every
+/// transport in every protocol generation.
 async fn over_each_transport(up: &Upstream, check: impl AsyncFn(&Client, &TestClient)) {
-    let args = ["--vendors", "leadmetrics"];
-    for era in [Era::Handshake, Era::Modern] {
+    for (transport, era) in EVERY_TRANSPORT {
         let tc = TestClient::new(Human::CannotElicit);
-        let client = stdio(&args, &env(up, &[]), tc.clone(), era).await;
-        check(&client, &tc).await;
-        client.cancel().await.unwrap();
-    }
-    let server = http_server(&args, &env(up, &[])).await;
-    for era in [Era::Handshake, Era::Modern] {
-        let tc = TestClient::new(Human::CannotElicit);
-        let client = http_client(&server, tc.clone(), era).await;
+        let (client, _server) = connect(transport, era, ARGS, &env(up, &[]), tc.clone()).await;
         check(&client, &tc).await;
         client.cancel().await.unwrap();
     }
 }
 
-/// One expected upstream request.
-#[derive(Clone)]
-struct Req {
-    method: &'static str,
-    path: String,
-    query: Option<&'static str>,
-    body: Option<Value>,
-}
-
-fn get(path: impl Into<String>) -> Req {
-    Req {
-        method: "GET",
-        path: path.into(),
-        query: None,
-        body: None,
+/// Leadmetrics with its privileged groups, signed in as the operator: every
+/// request carries the session's access token unless it says otherwise.
+fn vendor() -> Vendor {
+    Vendor {
+        args: PRIVILEGED.to_vec(),
+        human: Human::Accepts,
+        headers: vec![("authorization", is("${access}"))],
+        request_id: RequestId::VendorOrSent,
+        vars: vec![("access", json!(format!("Bearer {ACCESS_PREFIX}1")))],
+        ..Vendor::new("leadmetrics", |up| env(up, &[]), 31, cases)
     }
 }
 
-fn post(path: impl Into<String>, body: Option<Value>) -> Req {
-    Req {
-        method: "POST",
-        path: path.into(),
-        query: None,
-        body,
-    }
-}
+crate::every_tool_tests!(vendor);
 
-fn with_query(mut r: Req, q: &'static str) -> Req {
-    r.query = Some(q);
-    r
-}
-
-/// Checks one recorded request against the expected one, headers included:
-/// the session's access token, a request id, the right Accept.
-fn assert_request(got: &Recorded, want: &Req, token: &str, tool: &str) {
-    assert_eq!(got.vendor, "leadmetrics", "{tool}");
-    assert_eq!(got.method, want.method, "{tool}");
-    assert_eq!(got.path, want.path, "{tool}");
-    assert_eq!(got.query.as_deref(), want.query, "{tool}");
-    assert_eq!(got.body, want.body, "{tool}");
-    assert_eq!(
-        got.header("authorization"),
-        Some(format!("Bearer {token}").as_str()),
-        "{tool}"
-    );
-    assert!(
-        got.header("x-request-id").unwrap().starts_with("lmcp_"),
-        "{tool}"
-    );
-    let accept = if want.path.ends_with("/stream") && want.method == "GET" {
-        "text/event-stream"
-    } else {
-        "application/json"
-    };
-    assert_eq!(got.header("accept"), Some(accept), "{tool}");
-    assert_eq!(
-        got.header("content-type"),
-        want.body.as_ref().map(|_| "application/json"),
-        "{tool}"
-    );
-    for name in got.headers.keys() {
-        assert!(
-            [
-                "accept",
-                "authorization",
-                "content-length",
-                "content-type",
-                "host",
-                "user-agent",
-                "x-request-id"
-            ]
-            .contains(&name.as_str()),
-            "{tool}: unexpected header {name}"
-        );
-    }
+/// `got` is `want`, sent with the access token `token`.
+fn assert_request(got: &Recorded, want: &Req, token: &str) {
+    vendor().assert_request(got, &want.clone().bearer(token));
 }
 
 /// The login the adapter sends: no Authorization, the configured email and password.
+fn login(email: &str) -> Req {
+    post("/auth/v1/login")
+        .body(json!({"email": email, "password": PASSWORD}))
+        .header("authorization", Header::Absent)
+}
+
 fn assert_login(got: &Recorded, email: &str) {
-    assert_eq!(
-        (got.method.as_str(), got.path.as_str()),
-        ("POST", "/auth/v1/login")
-    );
-    assert_eq!(
-        got.body,
-        Some(json!({"email": email, "password": PASSWORD}))
-    );
-    assert_eq!(got.header("authorization"), None);
-    assert!(got.header("x-request-id").unwrap().starts_with("lmcp_"));
+    vendor().assert_request(got, &login(email));
 }
 
 fn assert_refresh(got: &Recorded, refresh: &str) {
-    assert_eq!(
-        (got.method.as_str(), got.path.as_str()),
-        ("POST", "/auth/v1/refresh")
-    );
-    assert_eq!(got.body, Some(json!({"refreshToken": refresh})));
-    assert_eq!(got.header("authorization"), None);
+    let refresh = post("/auth/v1/refresh")
+        .body(json!({"refreshToken": refresh}))
+        .header("authorization", Header::Absent);
+    vendor().assert_request(got, &refresh);
 }
 
-struct Case {
-    tool: &'static str,
-    args: Value,
-    requests: Vec<Req>,
-    check: fn(&Value),
+/// An event stream: read as `text/event-stream`.
+fn stream(path: impl Into<String>) -> Req {
+    get(path).header("accept", is("text/event-stream"))
 }
 
 fn case(tool: &'static str, args: Value, requests: Vec<Req>, check: fn(&Value)) -> Case {
-    Case {
-        tool,
-        args,
-        requests,
-        check,
-    }
+    requests
+        .into_iter()
+        .fold(Case::call(tool, args), Case::sends)
+        .check(check)
 }
 
 fn cases() -> Vec<Case> {
     let run = |action: &str| format!("/agent/v1/runs/{RUN}/actions/{action}");
     vec![
+        // The first call signs in, then carries the session's access token.
+        case(
+            "leadmetrics_get_me",
+            json!({}),
+            vec![login(OPERATOR_EMAIL), get("/auth/v1/me")],
+            |r| {
+                assert_eq!(r["data"]["email"], OPERATOR_EMAIL);
+                assert!(r["privacy_notice"].is_string());
+            },
+        ),
         case(
             "leadmetrics_list_campaigns",
             json!({"limit": 2, "offset": 0}),
-            vec![with_query(
-                get("/dashboard/v1/campaigns"),
-                "limit=2&offset=0",
-            )],
+            vec![get("/dashboard/v1/campaigns").query("limit=2&offset=0")],
             |r| {
                 assert_eq!(r["data"][0]["id"], CAMPAIGN_A);
                 assert_eq!(r["data"].as_array().unwrap().len(), 1);
@@ -204,10 +137,7 @@ fn cases() -> Vec<Case> {
         case(
             "leadmetrics_create_campaign",
             json!({"body": {"brief": "Example brief for a spring webinar."}}),
-            vec![post(
-                "/dashboard/v1/campaigns",
-                Some(json!({"brief": "Example brief for a spring webinar."})),
-            )],
+            vec![post("/dashboard/v1/campaigns").body(json!({"brief": "Example brief for a spring webinar."}))],
             |r| assert_eq!(r["data"]["status"], "draft"),
         ),
         case(
@@ -219,23 +149,26 @@ fn cases() -> Vec<Case> {
                 assert!(r["untrusted_content"].is_string());
             },
         ),
-        case(
+        // The item is read from the queue first, to show the human.
+        Case::call(
             "leadmetrics_resolve_approval",
             json!({"id": APPROVAL_A1, "body": {"decision": "approve", "comment": "Looks good."}}),
-            // The item is read from the queue first, to show the human.
-            vec![
-                with_query(get("/dashboard/v1/approvals"), "limit=100&offset=0"),
-                post(
-                    format!("/dashboard/v1/approvals/{APPROVAL_A1}/resolve"),
-                    Some(json!({"decision": "approve", "comment": "Looks good."})),
-                ),
-            ],
-            |r| assert_eq!(r["data"]["status"], "approved"),
-        ),
+        )
+        .reads(get("/dashboard/v1/approvals").query("limit=100&offset=0"))
+        .sends(
+            post(format!("/dashboard/v1/approvals/{APPROVAL_A1}/resolve"))
+                .body(json!({"decision": "approve", "comment": "Looks good."})),
+        )
+        .asks(&[
+            "approval queue".to_string(),
+            "Decision: approve".to_string(),
+            format!("Item: LinkedIn post draft ({APPROVAL_A1})"),
+        ])
+        .check(|r| assert_eq!(r["data"]["status"], "approved")),
         case(
             "leadmetrics_stream_activity",
             json!({"id": ACTIVITY_DONE, "max_events": 20, "max_seconds": 30}),
-            vec![get(format!(
+            vec![stream(format!(
                 "/dashboard/v1/activities/{ACTIVITY_DONE}/stream"
             ))],
             |r| {
@@ -258,7 +191,7 @@ fn cases() -> Vec<Case> {
         case(
             "leadmetrics_stream_events",
             json!({"max_events": 3}),
-            vec![get("/dashboard/v1/events/stream")],
+            vec![stream("/dashboard/v1/events/stream")],
             |r| {
                 let names: Vec<&str> = r["data"]
                     .as_array()
@@ -284,7 +217,7 @@ fn cases() -> Vec<Case> {
         case(
             "leadmetrics_list_dm_approvals",
             json!({"limit": 10}),
-            vec![with_query(get("/dm/v1/approvals"), "limit=10")],
+            vec![get("/dm/v1/approvals").query("limit=10")],
             |r| {
                 let tenants: Vec<&str> = r["data"]
                     .as_array()
@@ -298,18 +231,14 @@ fn cases() -> Vec<Case> {
         case(
             "leadmetrics_bulk_resolve_approvals",
             json!({"body": {"approvalIds": [APPROVAL_B, APPROVAL_C], "decision": "reject", "comment": "Off-brand."}}),
-            vec![post(
-                "/dm/v1/approvals/bulk/resolve",
-                Some(
-                    json!({"approvalIds": [APPROVAL_B, APPROVAL_C], "decision": "reject", "comment": "Off-brand."}),
-                ),
-            )],
+            vec![post("/dm/v1/approvals/bulk/resolve").body(json!({"approvalIds": [APPROVAL_B, APPROVAL_C], "decision": "reject", "comment": "Off-brand."}))],
             |r| assert_eq!(r["data"]["resolved"], json!([APPROVAL_B, APPROVAL_C])),
-        ),
+        )
+        .asks(&["irreversible", APPROVAL_C]),
         case(
             "leadmetrics_pause_activity",
             json!({"id": ACTIVITY_B}),
-            vec![post(format!("/dm/v1/activities/{ACTIVITY_B}/pause"), None)],
+            vec![post(format!("/dm/v1/activities/{ACTIVITY_B}/pause"))],
             |r| assert_eq!(r["data"]["status"], "paused"),
         ),
         case(
@@ -321,30 +250,25 @@ fn cases() -> Vec<Case> {
                 assert!(r["privacy_notice"].as_str().unwrap().contains("emails"));
             },
         ),
-        case(
-            "leadmetrics_impersonate_tenant",
-            json!({"id": TENANT_B}),
-            vec![
-                // The preflight read that names the tenant for the human.
-                with_query(get("/admin/v1/tenants"), "limit=100"),
-                post(format!("/admin/v1/tenants/{TENANT_B}/impersonate"), None),
-            ],
-            |r| {
+        // The preflight read names the tenant for the human.
+        Case::call("leadmetrics_impersonate_tenant", json!({"id": TENANT_B}))
+            .reads(get("/admin/v1/tenants").query("limit=100"))
+            .sends(post(format!("/admin/v1/tenants/{TENANT_B}/impersonate")))
+            .asks(&[
+                "impersonation".to_string(),
+                "Tenant: Example Tenant B (ten_0002)".to_string(),
+                format!("/admin/v1/tenants/{TENANT_B}/impersonate"),
+            ])
+            .check(|r| {
                 assert_eq!(r["data"]["tenantId"], TENANT_B);
                 assert_eq!(r["data"]["token"], WITHHELD);
                 assert!(r["withheld"].as_str().unwrap().contains("token"));
                 assert!(!r.to_string().contains("lm_impersonation_"));
-            },
-        ),
+            }),
         case(
             "leadmetrics_update_agent_config",
             json!({"role": "copywriter", "changes": {"temperature": 0.2}}),
-            vec![Req {
-                method: "PATCH",
-                path: "/admin/v1/agent-configs/copywriter".into(),
-                query: None,
-                body: Some(json!({"temperature": 0.2})),
-            }],
+            vec![patch("/admin/v1/agent-configs/copywriter").body(json!({"temperature": 0.2}))],
             |r| {
                 assert_eq!(r["data"]["temperature"], 0.2);
                 assert_eq!(r["data"]["version"], 2);
@@ -353,12 +277,10 @@ fn cases() -> Vec<Case> {
         case(
             "leadmetrics_push_agent_config",
             json!({"role": "copywriter", "body": {"tenantIds": [TENANT_A]}}),
-            vec![post(
-                "/admin/v1/agent-configs/copywriter/push",
-                Some(json!({"tenantIds": [TENANT_A]})),
-            )],
+            vec![post("/admin/v1/agent-configs/copywriter/push").body(json!({"tenantIds": [TENANT_A]}))],
             |r| assert_eq!(r["data"]["pushedTo"], json!([TENANT_A])),
-        ),
+        )
+        .asks(&["tenantIds", TENANT_A]),
         case(
             "leadmetrics_get_system_health",
             json!({}),
@@ -368,16 +290,13 @@ fn cases() -> Vec<Case> {
         case(
             "leadmetrics_register_push_device",
             json!({"body": {"token": "example-device-push-token", "platform": "ios"}}),
-            vec![post(
-                "/mobile/v1/push/devices",
-                Some(json!({"token": "example-device-push-token", "platform": "ios"})),
-            )],
+            vec![post("/mobile/v1/push/devices").body(json!({"token": "example-device-push-token", "platform": "ios"}))],
             |r| assert_eq!(r["data"]["platform"], "ios"),
         ),
         case(
             "leadmetrics_list_notifications",
             json!({"limit": 2}),
-            vec![with_query(get("/mobile/v1/notifications"), "limit=2")],
+            vec![get("/mobile/v1/notifications").query("limit=2")],
             |r| {
                 assert_eq!(r["data"].as_array().unwrap().len(), 2);
                 assert_eq!(r["pagination"]["hasMore"], true);
@@ -399,66 +318,43 @@ fn cases() -> Vec<Case> {
         case(
             "leadmetrics_post_run_output",
             json!({"run_id": RUN, "body": {"output": "Subject: hello", "done": false}}),
-            vec![post(
-                format!("/agent/v1/runs/{RUN}/stream"),
-                Some(json!({"output": "Subject: hello", "done": false})),
-            )],
+            vec![post(format!("/agent/v1/runs/{RUN}/stream")).body(json!({"output": "Subject: hello", "done": false}))],
             |r| assert_eq!(r["data"]["tokens"], 2),
         ),
         case(
             "leadmetrics_create_run_subtask",
             json!({"run_id": RUN, "body": {"agentRole": "researcher", "instructions": "Find three example companies."}}),
-            vec![post(
-                run("create-subtask"),
-                Some(
-                    json!({"agentRole": "researcher", "instructions": "Find three example companies."}),
-                ),
-            )],
+            vec![post(run("create-subtask")).body(json!({"agentRole": "researcher", "instructions": "Find three example companies."}),)],
             |r| assert_eq!(r["data"]["status"], "queued"),
         ),
         case(
             "leadmetrics_create_run_approval",
             json!({"run_id": RUN, "body": {"title": "Email sequence v1", "details": "Three emails."}}),
-            vec![post(
-                run("create-approval"),
-                Some(json!({"title": "Email sequence v1", "details": "Three emails."})),
-            )],
+            vec![post(run("create-approval")).body(json!({"title": "Email sequence v1", "details": "Three emails."}))],
             |r| assert_eq!(r["data"]["status"], "pending"),
         ),
         case(
             "leadmetrics_request_run_review",
             json!({"run_id": RUN, "body": {"message": "Check the tone of email two."}}),
-            vec![post(
-                run("request-review"),
-                Some(json!({"message": "Check the tone of email two."})),
-            )],
+            vec![post(run("request-review")).body(json!({"message": "Check the tone of email two."}))],
             |r| assert_eq!(r["data"]["status"], "requested"),
         ),
         case(
             "leadmetrics_reassign_run",
             json!({"run_id": RUN, "body": {"agentRole": "sdr", "reason": "Needs outreach."}}),
-            vec![post(
-                run("reassign"),
-                Some(json!({"agentRole": "sdr", "reason": "Needs outreach."})),
-            )],
+            vec![post(run("reassign")).body(json!({"agentRole": "sdr", "reason": "Needs outreach."}))],
             |r| assert_eq!(r["data"]["agentRole"], "sdr"),
         ),
         case(
             "leadmetrics_report_run_blocker",
             json!({"run_id": RUN, "body": {"reason": "Waiting for the brand guide."}}),
-            vec![post(
-                run("report-blocker"),
-                Some(json!({"reason": "Waiting for the brand guide."})),
-            )],
+            vec![post(run("report-blocker")).body(json!({"reason": "Waiting for the brand guide."}))],
             |r| assert_eq!(r["data"]["status"], "blocked"),
         ),
         case(
             "leadmetrics_deliver_run_result",
             json!({"run_id": RUN, "body": {"result": "Three emails drafted."}}),
-            vec![post(
-                format!("/agent/v1/runs/{RUN}/result"),
-                Some(json!({"result": "Three emails drafted."})),
-            )],
+            vec![post(format!("/agent/v1/runs/{RUN}/result")).body(json!({"result": "Three emails drafted."}))],
             |r| assert_eq!(r["data"]["status"], "completed"),
         ),
         case(
@@ -482,134 +378,23 @@ fn cases() -> Vec<Case> {
                 assert!(r["untrusted_content"].is_string());
             },
         ),
+        // Logout revokes the held refresh token (never shown), and the next
+        // call signs in again, with a new access token.
+        case(
+            "leadmetrics_logout_session",
+            json!({}),
+            vec![post("/auth/v1/logout").body(json!({"refreshToken": format!("{REFRESH_PREFIX}1")}))],
+            |r| {
+                assert_eq!(r["data"]["refreshTokenRevoked"], true);
+                assert!(!r.to_string().contains(REFRESH_PREFIX));
+            },
+        )
+        .check_result(|r| assert!(!serde_json::to_string(r).unwrap().contains(REFRESH_PREFIX))),
+        Case::call("leadmetrics_get_me", json!({}))
+            .sends(login(OPERATOR_EMAIL))
+            .sends(get("/auth/v1/me").new_bearer(ACCESS_PREFIX, "access"))
+            .check(|r| assert_eq!(r["data"]["email"], OPERATOR_EMAIL)),
     ]
-}
-
-async fn run_every_tool(client: &Client, up: &Upstream, human: &TestClient) {
-    let access = format!("{ACCESS_PREFIX}1");
-    let mut seen = std::collections::BTreeSet::new();
-
-    // The first call signs in, then carries the session's access token.
-    let me = call(client, "leadmetrics_get_me", json!({})).await;
-    assert!(!is_error(&me), "{}", text(&me));
-    let reqs = up.requests();
-    assert_eq!(reqs.len(), 2, "{reqs:#?}");
-    assert_login(&reqs[0], OPERATOR_EMAIL);
-    assert_request(&reqs[1], &get("/auth/v1/me"), &access, "leadmetrics_get_me");
-    assert_eq!(structured(&me)["data"]["email"], OPERATOR_EMAIL);
-    assert!(structured(&me)["privacy_notice"].is_string());
-    seen.insert("leadmetrics_get_me".to_string());
-
-    for case in cases() {
-        let result = call(client, case.tool, case.args.clone()).await;
-        assert!(!is_error(&result), "{}: {}", case.tool, text(&result));
-        let got = up.requests();
-        assert_eq!(got.len(), case.requests.len(), "{}: {got:#?}", case.tool);
-        for (got, want) in got.iter().zip(&case.requests) {
-            assert_request(got, want, &access, case.tool);
-        }
-        let s = structured(&result);
-        assert!(
-            s["request_id"].as_str().unwrap().starts_with("req_")
-                || s["request_id"].as_str().unwrap().starts_with("lmcp_"),
-            "{}: {s}",
-            case.tool
-        );
-        (case.check)(&s);
-        seen.insert(case.tool.to_string());
-    }
-
-    // Each confirmation showed the human the exact action.
-    let asked = human.asked();
-    assert_eq!(asked.len(), 4, "{asked:#?}");
-    assert!(
-        asked[0].contains("approval queue")
-            && asked[0].contains("Decision: approve")
-            && asked[0].contains(&format!("Item: LinkedIn post draft ({APPROVAL_A1})")),
-        "{}",
-        asked[0]
-    );
-    assert!(asked[1].contains("irreversible") && asked[1].contains(APPROVAL_C));
-    assert!(
-        asked[2].contains("impersonation")
-            && asked[2].contains("Tenant: Example Tenant B (ten_0002)")
-            && asked[2].contains(&format!("/admin/v1/tenants/{TENANT_B}/impersonate")),
-        "{}",
-        asked[2]
-    );
-    assert!(asked[3].contains("tenantIds") && asked[3].contains(TENANT_A));
-
-    // Logout revokes the held refresh token (never shown), and the next call
-    // signs in again.
-    let out = call(client, "leadmetrics_logout_session", json!({})).await;
-    assert!(!is_error(&out), "{}", text(&out));
-    let got = up.only_request();
-    assert_request(
-        &got,
-        &post(
-            "/auth/v1/logout",
-            Some(json!({"refreshToken": format!("{REFRESH_PREFIX}1")})),
-        ),
-        &access,
-        "leadmetrics_logout_session",
-    );
-    assert_eq!(structured(&out)["data"]["refreshTokenRevoked"], true);
-    assert!(
-        !serde_json::to_string(&out)
-            .unwrap()
-            .contains(REFRESH_PREFIX)
-    );
-    seen.insert("leadmetrics_logout_session".to_string());
-    let again = call(client, "leadmetrics_get_me", json!({})).await;
-    assert!(!is_error(&again));
-    let reqs = up.requests();
-    assert_eq!(reqs.len(), 2);
-    assert_login(&reqs[0], OPERATOR_EMAIL);
-    let token = reqs[1].header("authorization").unwrap();
-    assert!(
-        token.starts_with(&format!("Bearer {ACCESS_PREFIX}"))
-            && token != format!("Bearer {access}")
-    );
-
-    // Every served tool was exercised.
-    let listed: std::collections::BTreeSet<String> = client
-        .list_all_tools()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|t| t.name.to_string())
-        .collect();
-    assert_eq!(listed, seen);
-    assert_eq!(listed.len(), 31);
-}
-
-#[tokio::test]
-async fn every_tool_over_stdio() {
-    let up = Upstream::start().await;
-    let human = TestClient::new(Human::Accepts);
-    let client = stdio(PRIVILEGED, &env(&up, &[]), human.clone(), Era::Handshake).await;
-    run_every_tool(&client, &up, &human).await;
-    client.cancel().await.unwrap();
-}
-
-#[tokio::test]
-async fn every_tool_over_streamable_http() {
-    let up = Upstream::start().await;
-    let server = http_server(PRIVILEGED, &env(&up, &[])).await;
-    let human = TestClient::new(Human::Accepts);
-    let client = http_client(&server, human.clone(), Era::Handshake).await;
-    run_every_tool(&client, &up, &human).await;
-    client.cancel().await.unwrap();
-}
-
-async fn tool_names(client: &Client) -> Vec<String> {
-    client
-        .list_all_tools()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|t| t.name.to_string())
-        .collect()
 }
 
 fn is_privileged(name: &str) -> bool {
@@ -654,8 +439,8 @@ async fn admin_and_dm_tools_are_absent_by_default_and_served_when_enabled() {
     let client = leadmetrics(&up, &[("LEADS_MCP_ADD_TOOLS", "leadmetrics:dm")]).await;
     let names = tool_names(&client).await;
     assert_eq!(names.len(), 26);
-    assert!(names.contains(&"leadmetrics_get_dm_overview".to_string()));
-    assert!(!names.contains(&"leadmetrics_list_tenants".to_string()));
+    assert!(names.iter().any(|n| n == "leadmetrics_get_dm_overview"));
+    assert!(!names.iter().any(|n| n == "leadmetrics_list_tenants"));
     let r = call(&client, "leadmetrics_get_dm_overview", json!({})).await;
     assert!(!is_error(&r), "{}", text(&r));
     client.cancel().await.unwrap();
@@ -676,12 +461,7 @@ async fn an_access_token_is_used_as_is_without_login() {
     for _ in 0..2 {
         let r = call(&client, "leadmetrics_get_me", json!({})).await;
         assert!(!is_error(&r), "{}", text(&r));
-        assert_request(
-            &up.only_request(),
-            &get("/auth/v1/me"),
-            STATIC_TOKEN,
-            "leadmetrics_get_me",
-        );
+        assert_request(&up.only_request(), &get("/auth/v1/me"), STATIC_TOKEN);
     }
     // A rejected static token is not retried (nothing to renew) and names its variable.
     up.sandbox
@@ -707,15 +487,8 @@ fn fault(method: &str, path: &str, status: u16, code: &str) -> Fault {
 async fn concurrent_calls_share_one_login() {
     let up = Upstream::start().await;
     let client = leadmetrics(&up, &[]).await;
-    let calls = (0..8).map(|i| {
-        let tool = if i % 2 == 0 {
-            "leadmetrics_get_me"
-        } else {
-            "leadmetrics_list_campaigns"
-        };
-        call(&client, tool, json!({}))
-    });
-    for r in futures::future::join_all(calls).await {
+    let tools = ["leadmetrics_get_me", "leadmetrics_list_campaigns"];
+    for r in calls_at_once(&client, &tools, 8).await {
         assert!(!is_error(&r), "{}", text(&r));
     }
     let reqs = up.requests();
@@ -753,27 +526,12 @@ async fn the_token_is_refreshed_before_it_expires() {
     let reqs = up.requests();
     assert_eq!(reqs.len(), 6, "{reqs:#?}");
     assert_login(&reqs[0], SHORT_SESSION_EMAIL);
-    assert_request(
-        &reqs[1],
-        &get("/auth/v1/me"),
-        &format!("{ACCESS_PREFIX}1"),
-        "me",
-    );
+    assert_request(&reqs[1], &get("/auth/v1/me"), &format!("{ACCESS_PREFIX}1"));
     // Refresh tokens rotate: each refresh uses the one the last answer gave.
     assert_refresh(&reqs[2], &format!("{REFRESH_PREFIX}1"));
-    assert_request(
-        &reqs[3],
-        &get("/auth/v1/me"),
-        &format!("{ACCESS_PREFIX}2"),
-        "me",
-    );
+    assert_request(&reqs[3], &get("/auth/v1/me"), &format!("{ACCESS_PREFIX}2"));
     assert_refresh(&reqs[4], &format!("{REFRESH_PREFIX}2"));
-    assert_request(
-        &reqs[5],
-        &get("/auth/v1/me"),
-        &format!("{ACCESS_PREFIX}3"),
-        "me",
-    );
+    assert_request(&reqs[5], &get("/auth/v1/me"), &format!("{ACCESS_PREFIX}3"));
     client.cancel().await.unwrap();
 }
 
@@ -798,9 +556,9 @@ async fn a_401_refreshes_once_and_a_failed_refresh_logs_in_again() {
     let reqs = up.requests();
     assert_eq!(reqs.len(), 3, "{reqs:#?}");
     let campaigns = get("/dashboard/v1/campaigns");
-    assert_request(&reqs[0], &campaigns, &format!("{ACCESS_PREFIX}1"), "1st");
+    assert_request(&reqs[0], &campaigns, &format!("{ACCESS_PREFIX}1"));
     assert_refresh(&reqs[1], &format!("{REFRESH_PREFIX}1"));
-    assert_request(&reqs[2], &campaigns, &format!("{ACCESS_PREFIX}2"), "2nd");
+    assert_request(&reqs[2], &campaigns, &format!("{ACCESS_PREFIX}2"));
     assert_eq!(
         reqs[0].header("x-request-id"),
         reqs[2].header("x-request-id"),
@@ -854,14 +612,8 @@ async fn a_401_refreshes_once_and_a_failed_refresh_logs_in_again() {
 #[tokio::test]
 async fn a_wrong_password_is_a_tool_error_that_sends_nothing_else() {
     let up = Upstream::start().await;
-    let (client, stderr) = stdio_with(
-        &["--vendors", "leadmetrics"],
-        &env(&up, &[("LEADMETRICS_PASSWORD", "wrong-password-value")]),
-        TestClient::new(Human::CannotElicit),
-        Era::Handshake,
-        true,
-    )
-    .await;
+    let env = env(&up, &[("LEADMETRICS_PASSWORD", "wrong-password-value")]);
+    let (client, stderr) = stdio_traced(ARGS, &env, Human::CannotElicit).await;
     let r = call(&client, "leadmetrics_list_campaigns", json!({})).await;
     assert!(is_error(&r));
     let t = text(&r);
@@ -875,24 +627,13 @@ async fn a_wrong_password_is_a_tool_error_that_sends_nothing_else() {
     assert_eq!(reqs.len(), 1);
     assert_eq!(reqs[0].path, "/auth/v1/login");
     client.cancel().await.unwrap();
-    let mut log = String::new();
-    stderr.unwrap().read_to_string(&mut log).await.unwrap();
-    assert!(!log.contains("wrong-password-value"));
+    assert_traced_without(&read_log(stderr).await, &["wrong-password-value"]);
 }
 
 #[tokio::test]
 async fn no_credential_appears_in_results_or_logs() {
     let up = Upstream::start().await;
-    let mut e = env(&up, &[]);
-    e.push(("RUST_LOG".into(), "trace".into()));
-    let (client, stderr) = stdio_with(
-        PRIVILEGED,
-        &e,
-        TestClient::new(Human::Accepts),
-        Era::Handshake,
-        true,
-    )
-    .await;
+    let (client, stderr) = stdio_traced(PRIVILEGED, &env(&up, &[]), Human::Accepts).await;
     let mut results = String::new();
     for (tool, a) in [
         ("leadmetrics_get_me", json!({})),
@@ -905,44 +646,33 @@ async fn no_credential_appears_in_results_or_logs() {
         results.push_str(&serde_json::to_string(&r).unwrap());
     }
     client.cancel().await.unwrap();
-    let mut log = String::new();
-    stderr.unwrap().read_to_string(&mut log).await.unwrap();
-    assert!(
-        log.contains("TRACE") || log.contains("DEBUG"),
-        "trace logging was off"
-    );
-    for secret in [PASSWORD, ACCESS_PREFIX, REFRESH_PREFIX, "lm_impersonation_"] {
+    let secrets = [PASSWORD, ACCESS_PREFIX, REFRESH_PREFIX, "lm_impersonation_"];
+    assert_traced_without(&read_log(stderr).await, &secrets);
+    for secret in secrets {
         assert!(!results.contains(secret), "{secret} in a result");
-        assert!(!log.contains(secret), "{secret} in the log");
     }
     assert!(up.requests().iter().any(|r| r.path == "/auth/v1/logout"));
-}
-
-async fn impersonate(client: &Client) -> rmcp::model::CallToolResult {
-    call(
-        client,
-        "leadmetrics_impersonate_tenant",
-        json!({"id": TENANT_B}),
-    )
-    .await
 }
 
 #[tokio::test]
 async fn impersonation_always_needs_a_human_yes() {
     let up = Upstream::start().await;
+    let humans = [
+        Human::Accepts,
+        Human::Declines,
+        Human::Unticks,
+        Human::CannotElicit,
+    ];
     for era in [Era::Handshake, Era::Modern] {
         for confirm in ["elicit", "client"] {
-            let mut e = env(&up, &[]);
-            e.push(("LEADS_MCP_CONFIRM".into(), confirm.into()));
-            for human in [
-                Human::Accepts,
-                Human::Declines,
-                Human::Unticks,
-                Human::CannotElicit,
-            ] {
-                let tc = TestClient::new(human);
-                let client = stdio(PRIVILEGED, &e, tc.clone(), era).await;
-                let r = impersonate(&client).await;
+            let e = env(&up, &[("LEADS_MCP_CONFIRM", confirm)]);
+            let impersonate = async |client: &Client, tc: &TestClient, human| {
+                let r = call(
+                    client,
+                    "leadmetrics_impersonate_tenant",
+                    json!({"id": TENANT_B}),
+                )
+                .await;
                 let sent: Vec<String> = up
                     .requests()
                     .into_iter()
@@ -950,31 +680,24 @@ async fn impersonation_always_needs_a_human_yes() {
                     .map(|r| r.path)
                     .collect();
                 let what = format!("{era:?} {confirm} {human:?}");
+                let asked = tc.asked();
                 if human == Human::Accepts {
                     assert!(!is_error(&r), "{what}: {}", text(&r));
                     assert_eq!(sent.len(), 1, "{what}");
                     assert_eq!(structured(&r)["data"]["token"], WITHHELD);
                 } else {
-                    assert!(is_error(&r), "{what}");
+                    // The opt-out does not apply here, so it is not offered.
+                    assert_not_confirmed(human, &r, false);
                     assert!(sent.is_empty(), "{what}: sent without a yes");
-                    assert_eq!(structured(&r)["error"]["sent"], false);
                 }
                 if human == Human::CannotElicit {
-                    assert_eq!(
-                        structured(&r)["error"]["code"],
-                        "confirmation_unavailable",
-                        "{what}"
-                    );
-                    // The opt-out does not apply here, so it is not offered.
-                    assert!(!text(&r).contains("LEADS_MCP_CONFIRM=client"), "{what}");
-                    assert!(tc.asked().is_empty());
+                    assert!(asked.is_empty(), "{what}");
                 } else {
-                    let asked = tc.asked();
                     assert_eq!(asked.len(), 1, "{what}");
                     assert!(asked[0].contains("Tenant: Example Tenant B"), "{what}");
                 }
-                client.cancel().await.unwrap();
-            }
+            };
+            for_each_human(PRIVILEGED, &e, era, &humans, impersonate).await;
         }
     }
 }
@@ -983,19 +706,9 @@ async fn impersonation_always_needs_a_human_yes() {
 async fn bulk_resolve_is_confirmed_unless_the_operator_trusts_the_client() {
     let up = Upstream::start().await;
     let bulk = json!({"body": {"approvalIds": [APPROVAL_B], "decision": "approve"}});
-    let client = stdio(
-        PRIVILEGED,
-        &env(&up, &[]),
-        TestClient::new(Human::Declines),
-        Era::Handshake,
-    )
-    .await;
+    let (client, _) = stdio_as(PRIVILEGED, &env(&up, &[]), Human::Declines, Era::Handshake).await;
     let r = call(&client, "leadmetrics_bulk_resolve_approvals", bulk.clone()).await;
-    assert!(
-        is_error(&r) && text(&r).contains("declined"),
-        "{}",
-        text(&r)
-    );
+    assert_not_confirmed(Human::Declines, &r, true);
     assert!(
         !up.requests()
             .iter()
@@ -1003,10 +716,8 @@ async fn bulk_resolve_is_confirmed_unless_the_operator_trusts_the_client() {
     );
     client.cancel().await.unwrap();
 
-    let mut e = env(&up, &[]);
-    e.push(("LEADS_MCP_CONFIRM".into(), "client".into()));
-    let tc = TestClient::new(Human::CannotElicit);
-    let client = stdio(PRIVILEGED, &e, tc.clone(), Era::Handshake).await;
+    let e = env(&up, &[("LEADS_MCP_CONFIRM", "client")]);
+    let (client, tc) = stdio_as(PRIVILEGED, &e, Human::CannotElicit, Era::Handshake).await;
     let r = call(&client, "leadmetrics_bulk_resolve_approvals", bulk).await;
     assert!(!is_error(&r), "{}", text(&r));
     assert!(tc.asked().is_empty());
@@ -1024,29 +735,19 @@ async fn resolving_an_approval_asks_the_human_with_the_item_and_the_decision() {
             .map(|r| (r.path, r.body))
             .collect::<Vec<_>>()
     };
+    let humans = [Human::Declines, Human::Unticks, Human::CannotElicit];
     for era in [Era::Handshake, Era::Modern] {
-        for human in [Human::Declines, Human::Unticks, Human::CannotElicit] {
+        let refused = async |client: &Client, tc: &TestClient, human| {
             let what = format!("{era:?} {human:?}");
-            let tc = TestClient::new(human);
-            let client = stdio(
-                &["--vendors", "leadmetrics"],
-                &env(&up, &[]),
-                tc.clone(),
-                era,
-            )
-            .await;
             let r = call(
-                &client,
+                client,
                 "leadmetrics_resolve_approval",
                 resolve(APPROVAL_A2, "approve"),
             )
             .await;
-            assert!(is_error(&r), "{what}: {}", text(&r));
-            assert_eq!(structured(&r)["error"]["sent"], false, "{what}");
+            assert_not_confirmed(human, &r, true);
             assert!(resolved(&up).is_empty(), "{what}: resolved without a yes");
             if human == Human::CannotElicit {
-                assert_eq!(structured(&r)["error"]["code"], "confirmation_unavailable");
-                assert!(text(&r).contains("LEADS_MCP_CONFIRM=client"), "{what}");
                 assert!(tc.asked().is_empty());
             } else {
                 let asked = tc.asked();
@@ -1062,17 +763,10 @@ async fn resolving_an_approval_asks_the_human_with_the_item_and_the_decision() {
                     asked[0]
                 );
             }
-            client.cancel().await.unwrap();
-        }
+        };
+        for_each_human(ARGS, &env(&up, &[]), era, &humans, refused).await;
         // A yes resolves it, exactly as asked.
-        let tc = TestClient::new(Human::Accepts);
-        let client = stdio(
-            &["--vendors", "leadmetrics"],
-            &env(&up, &[]),
-            tc.clone(),
-            era,
-        )
-        .await;
+        let (client, tc) = stdio_as(ARGS, &env(&up, &[]), Human::Accepts, era).await;
         let id = if era == Era::Handshake {
             APPROVAL_A1
         } else {
@@ -1101,14 +795,7 @@ async fn resolving_an_approval_asks_the_human_with_the_item_and_the_decision() {
         client.cancel().await.unwrap();
     }
     // An id the queue doesn't list is said so; the human still decides.
-    let tc = TestClient::new(Human::Declines);
-    let client = stdio(
-        &["--vendors", "leadmetrics"],
-        &env(&up, &[]),
-        tc.clone(),
-        Era::Handshake,
-    )
-    .await;
+    let (client, tc) = stdio_as(ARGS, &env(&up, &[]), Human::Declines, Era::Handshake).await;
     let r = call(
         &client,
         "leadmetrics_resolve_approval",
@@ -1124,16 +811,8 @@ async fn resolving_an_approval_asks_the_human_with_the_item_and_the_decision() {
     client.cancel().await.unwrap();
 
     // LEADS_MCP_CONFIRM=client trusts the client's own approval, as elsewhere.
-    let mut e = env(&up, &[]);
-    e.push(("LEADS_MCP_CONFIRM".into(), "client".into()));
-    let tc = TestClient::new(Human::CannotElicit);
-    let client = stdio(
-        &["--vendors", "leadmetrics"],
-        &e,
-        tc.clone(),
-        Era::Handshake,
-    )
-    .await;
+    let e = env(&up, &[("LEADS_MCP_CONFIRM", "client")]);
+    let (client, tc) = stdio_as(ARGS, &e, Human::CannotElicit, Era::Handshake).await;
     up.requests();
     let r = call(
         &client,
@@ -1156,17 +835,6 @@ async fn resolving_an_approval_asks_the_human_with_the_item_and_the_decision() {
     assert!(tc.asked().is_empty());
     assert_eq!(resolved(&up).len(), 1);
     client.cancel().await.unwrap();
-}
-
-/// Waits (bounded) until `cond` holds.
-async fn eventually(what: &str, mut cond: impl FnMut() -> bool) {
-    let waited = tokio::time::timeout(Duration::from_secs(20), async {
-        while !cond() {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    })
-    .await;
-    assert!(waited.is_ok(), "timed out waiting for {what}");
 }
 
 async fn stream_with_progress(client: &Client, tc: &TestClient, up: &Upstream) {
@@ -1243,14 +911,13 @@ async fn a_silent_stream_stops_at_max_seconds() {
     assert!((3..500).contains(&n), "{n}");
     // Bounds beyond the caps are refused before anything is sent.
     up.requests();
-    for a in [
-        json!({"max_events": 501}),
-        json!({"max_seconds": 121}),
-        json!({"max_events": 0}),
+    for (a, bound) in [
+        (json!({"max_events": 501}), "max_events"),
+        (json!({"max_seconds": 121}), "max_seconds"),
+        (json!({"max_events": 0}), "max_events"),
     ] {
-        let r = call(&client, "leadmetrics_stream_events", a.clone()).await;
-        assert!(is_error(&r), "{a}");
-        assert_eq!(structured(&r)["error"]["code"], "invalid_arguments");
+        let r = call(&client, "leadmetrics_stream_events", a).await;
+        assert_refused_unsent(&r, bound);
     }
     assert!(up.requests().is_empty());
     client.cancel().await.unwrap();
@@ -1267,10 +934,7 @@ async fn a_stream_error_is_an_ordinary_tool_error() {
         json!({"id": ACTIVITY_DONE}),
     )
     .await;
-    assert!(is_error(&r));
-    let s = structured(&r);
-    assert_eq!(s["error"]["status"], 404);
-    assert_eq!(s["error"]["code"], "NOT_FOUND");
+    vendor_error(&r, 404, "NOT_FOUND");
     assert!(text(&r).contains("Don't try other routes"), "{}", text(&r));
     // A 401 on opening the stream renews the session once, like any call.
     up.requests();
@@ -1365,8 +1029,7 @@ async fn without_a_base_url_leadmetrics_is_not_served_and_startup_says_why() {
     .await;
     assert!(tool_names(&client).await.is_empty());
     client.cancel().await.unwrap();
-    let mut log = String::new();
-    stderr.unwrap().read_to_string(&mut log).await.unwrap();
+    let log = read_log(stderr).await;
     assert!(
         log.contains("leadmetrics is not served")
             && log.contains("publishes no base URL: set LEADMETRICS_BASE_URL"),
@@ -1406,8 +1069,7 @@ async fn named_without_a_base_url_leadmetrics_lists_its_tools_and_each_call_name
             }
         }
         client.cancel().await.unwrap();
-        let mut log = String::new();
-        stderr.unwrap().read_to_string(&mut log).await.unwrap();
+        let log = read_log(stderr).await;
         assert!(
             log.contains("leadmetrics is served, but every call is refused")
                 && log.contains("LEADMETRICS_BASE_URL"),
@@ -1438,10 +1100,13 @@ async fn the_sandbox_serves_leadmetrics_and_its_prompt_with_no_keys() {
     let r = call(&client, "leadmetrics_get_me", json!({})).await;
     assert!(!is_error(&r), "{}", text(&r));
     assert_eq!(structured(&r)["data"]["email"], OPERATOR_EMAIL);
-    let mut params = rmcp::model::GetPromptRequestParams::new("leadmetrics-approval-review");
-    params.arguments = args(json!({"focus": "claims that need sources"}));
-    let prompt = client.get_prompt(params).await.unwrap();
-    let body = serde_json::to_string(&prompt.messages).unwrap();
+    let body = prompt_messages(
+        &client,
+        "leadmetrics-approval-review",
+        json!({"focus": "claims that need sources"}),
+    )
+    .await
+    .join("\n");
     assert!(
         body.contains("focusing on claims that need sources"),
         "{body}"

@@ -1,13 +1,16 @@
-//! Every Leads Pro tool through a real MCP client (rmcp's), over stdio and
-//! over Streamable HTTP, asserting the exact request the sandbox received
-//! and what the client sees; then each error and credit case of the issue.
+//! Every Leads Pro tool through a real MCP client (rmcp's), over every
+//! transport and protocol generation, asserting the exact request the
+//! sandbox received and what the client sees; then each error and credit
+//! case of the reference.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use crate::common::every_tool::*;
 use crate::common::*;
+use leads_mcp::sandbox::Fault;
 use leads_mcp::sandbox::leadspro::{GROWTH_KEY, LOW_KEY, SPENT_KEY, STARTER_KEY, THROTTLED_KEY};
-use leads_mcp::sandbox::{Fault, Recorded};
-use rmcp::model::{GetPromptRequestParams, ReadResourceRequestParams, ResourceContents};
 use serde_json::{Value, json};
+
+const ARGS: &[&str] = &["--vendors", "leadspro"];
 
 /// The sandbox's base URLs and the given Leads Pro key, no other credentials.
 fn env_with(up: &Upstream, key: Option<&str>) -> Vec<(String, String)> {
@@ -23,213 +26,25 @@ fn routes(up: &Upstream) -> Vec<String> {
 }
 
 async fn leadspro(up: &Upstream, key: Option<&str>) -> Client {
-    stdio(
-        &["--vendors", "leadspro"],
-        &env_with(up, key),
-        TestClient::new(Human::CannotElicit),
-        Era::Handshake,
-    )
-    .await
+    let env = env_with(up, key);
+    stdio_as(ARGS, &env, Human::CannotElicit, Era::Handshake)
+        .await
+        .0
 }
 
 fn fault(method: &str, path: &str, status: u16, body: Value, headers: &[(&str, &str)]) -> Fault {
     vendor_fault("leadspro", method, path, status, body, headers, 1)
 }
 
-/// One call and the request it must produce.
-struct Case {
-    tool: &'static str,
-    args: Value,
-    method: &'static str,
-    path: &'static str,
-    /// The JSON body sent: the arguments themselves for every POST.
-    body: Option<Value>,
-    /// A read the server makes first (the batch's credit check).
-    reads_first: Option<&'static str>,
-    credits_used: u64,
-    /// Checks on the structured result.
-    check: fn(&Value),
-}
-
-fn cases() -> Vec<Case> {
-    vec![
-        Case {
-            tool: "leadspro_get_health",
-            args: json!({}),
-            method: "GET",
-            path: "/api/health",
-            body: None,
-            reads_first: None,
-            credits_used: 0,
-            check: |r| {
-                assert_eq!(r["status"], "ok");
-                assert_eq!(r["dataset"]["people"], 8);
-            },
-        },
-        Case {
-            tool: "leadspro_get_me",
-            args: json!({}),
-            method: "GET",
-            path: "/api/v1/me",
-            body: None,
-            reads_first: None,
-            credits_used: 0,
-            check: |r| {
-                assert_eq!(r["plan"]["name"], "Growth");
-                assert_eq!(r["plan"]["batch_enabled"], true);
-                assert_eq!(r["credits"]["remaining"], 460);
-                assert!(!r.to_string().contains(GROWTH_KEY));
-            },
-        },
-        Case {
-            tool: "leadspro_get_usage",
-            args: json!({}),
-            method: "GET",
-            path: "/api/v1/usage",
-            body: None,
-            reads_first: None,
-            credits_used: 0,
-            check: |r| {
-                assert_eq!(
-                    r["credits"],
-                    json!({"limit": 500, "used": 40, "remaining": 460, "period": {"start": "2026-06-01", "end": "2026-06-30"}})
-                );
-                assert_eq!(r["rate_limit"]["limit_per_minute"], 120);
-            },
-        },
-        // The reference's single-enrichment example, with anonymized values.
-        Case {
-            tool: "leadspro_enrich_contact",
-            args: json!({"email": "amanda@northpeak.example.com", "company": "North Peak"}),
-            method: "POST",
-            path: "/api/v1/enrich",
-            body: Some(json!({"email": "amanda@northpeak.example.com", "company": "North Peak"})),
-            reads_first: None,
-            credits_used: 1,
-            check: |r| {
-                assert_eq!(r["person"]["full_name"], "Amanda North");
-                assert_eq!(r["person"]["job_title"], "VP Revenue Operations");
-                assert_eq!(r["person"]["phone"], "+1 415 555 0101");
-                assert_eq!(r["company"]["domain"], "northpeak.example.com");
-                assert!(
-                    r["privacy_notice"]
-                        .as_str()
-                        .unwrap()
-                        .contains("phone numbers")
-                );
-            },
-        },
-        // The reference's batch example, with anonymized values, plus one
-        // contact that matches nobody.
-        Case {
-            tool: "leadspro_enrich_batch",
-            args: json!({"items": [
-                {"email": "amanda@northpeak.example.com"},
-                {"phone": "+1 415 555 0106"},
-                {"linkedin": "priya-example-growth"},
-                {"full_name": "Nobody Known", "domain": "example.com"}
-            ]}),
-            method: "POST",
-            path: "/api/v1/enrich/batch",
-            body: Some(json!({"items": [
-                {"email": "amanda@northpeak.example.com"},
-                {"phone": "+1 415 555 0106"},
-                {"linkedin": "priya-example-growth"},
-                {"full_name": "Nobody Known", "domain": "example.com"}
-            ]})),
-            reads_first: Some("/api/v1/usage"),
-            credits_used: 3,
-            check: |r| {
-                let results = r["results"].as_array().unwrap();
-                assert_eq!(results.len(), 4);
-                assert_eq!(results[0]["success"], true);
-                assert_eq!(results[0]["person"]["full_name"], "Amanda North");
-                assert_eq!(results[1]["person"]["full_name"], "Priya Example");
-                assert_eq!(results[2]["company"]["name"], "Bluefin Analytics");
-                assert_eq!(results[3]["success"], false);
-                assert_eq!(results[3]["error"]["code"], "no_match");
-                assert!(r["privacy_notice"].is_string());
-            },
-        },
-        // The reference's people-search example, exactly.
-        Case {
-            tool: "leadspro_search_people",
-            args: json!({"job_title": "Revenue Operations", "country": "United States", "limit": 5}),
-            method: "POST",
-            path: "/api/v1/search/people",
-            body: Some(
-                json!({"job_title": "Revenue Operations", "country": "United States", "limit": 5}),
-            ),
-            reads_first: None,
-            credits_used: 0,
-            check: |r| {
-                let names: Vec<&str> = r["results"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|p| p["person"]["full_name"].as_str().unwrap())
-                    .collect();
-                assert_eq!(names, ["Amanda North", "Jordan Sample"]);
-                assert!(r["results"][0]["person"].get("email").is_none());
-                assert!(r["privacy_notice"].is_string());
-            },
-        },
-        // The reference's company-search example, exactly.
-        Case {
-            tool: "leadspro_search_companies",
-            args: json!({"technology": "AWS", "country": "United States", "status": "verified"}),
-            method: "POST",
-            path: "/api/v1/search/companies",
-            body: Some(
-                json!({"technology": "AWS", "country": "United States", "status": "verified"}),
-            ),
-            reads_first: None,
-            credits_used: 0,
-            check: |r| {
-                let names: Vec<&str> = r["results"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|c| c["company"]["name"].as_str().unwrap())
-                    .collect();
-                assert_eq!(names, ["North Peak", "Bluefin Analytics"]);
-                assert!(r.get("privacy_notice").is_none());
-            },
-        },
-    ]
-}
-
-/// The headers every Leads Pro request carries, and nothing else of note.
-fn assert_headers(req: &Recorded, key: &str, has_body: bool) {
-    assert_eq!(
-        req.header("authorization"),
-        Some(format!("Bearer {key}").as_str())
-    );
-    let id = req.header("x-request-id").unwrap();
-    assert!(id.starts_with("lmcp_") && id.len() > 20, "{id}");
-    assert_eq!(req.header("accept"), Some("application/json"));
-    assert!(req.header("user-agent").unwrap().starts_with("leads-mcp/"));
-    assert_eq!(
-        req.header("content-type"),
-        has_body.then_some("application/json"),
-        "{req:?}"
-    );
-    for name in req.headers.keys() {
-        assert!(
-            [
-                "accept",
-                "authorization",
-                "content-length",
-                "content-type",
-                "host",
-                "user-agent",
-                "x-request-id"
-            ]
-            .contains(&name.as_str()),
-            "unexpected header {name} in {req:?}"
-        );
+fn vendor() -> Vendor {
+    let env = |up: &Upstream| env_with(up, Some(GROWTH_KEY));
+    Vendor {
+        headers: vec![bearer(GROWTH_KEY)],
+        ..Vendor::new("leadspro", env, 7, cases)
     }
 }
+
+crate::every_tool_tests!(vendor);
 
 /// `meta.request_id` is the result's request id, and `meta.credits_used`
 /// is repeated at the top and in the summary line.
@@ -249,84 +64,120 @@ fn assert_meta_surfaced(result: &rmcp::model::CallToolResult, credits_used: u64)
     );
 }
 
-async fn run_every_tool(client: &Client, up: &Upstream) {
-    let mut seen = std::collections::BTreeSet::new();
-    for case in cases() {
-        let result = call(client, case.tool, case.args.clone()).await;
-        assert!(!is_error(&result), "{}: {}", case.tool, text(&result));
-        let mut reqs = up.requests();
-        if let Some(path) = case.reads_first {
-            let read = reqs.remove(0);
-            assert_eq!((read.method.as_str(), read.path.as_str()), ("GET", path));
-            assert_headers(&read, GROWTH_KEY, false);
-        }
-        assert_eq!(reqs.len(), 1, "{}: {reqs:#?}", case.tool);
-        let req = reqs.remove(0);
-        assert_eq!(req.vendor, "leadspro");
-        assert_eq!(req.method, case.method, "{}", case.tool);
-        assert_eq!(req.path, case.path, "{}", case.tool);
-        assert_eq!(req.query, None, "{}", case.tool);
-        assert_eq!(req.body, case.body, "{}", case.tool);
-        assert_headers(&req, GROWTH_KEY, case.body.is_some());
-        assert_meta_surfaced(&result, case.credits_used);
-        (case.check)(&structured(&result));
-        seen.insert(case.tool.to_string());
-    }
-    // Four matches ran the month's credits down from 460.
-    let usage = call(client, "leadspro_get_usage", json!({})).await;
-    assert_eq!(structured(&usage)["credits"]["remaining"], 456);
-    up.only_request();
-
-    let listed: std::collections::BTreeSet<String> = client
-        .list_all_tools()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|t| t.name.to_string())
-        .collect();
-    assert_eq!(listed, seen);
-    assert_eq!(listed.len(), 7);
+/// A Leads Pro call: the arguments are the body of every POST, and the
+/// result surfaces the credits it used.
+fn case(tool: &'static str, args: Value, req: Req, credits_used: u64) -> Case {
+    let req = match req.method {
+        "POST" => req.body(args.clone()),
+        _ => req,
+    };
+    Case::call(tool, args)
+        .sends(req)
+        .check_result(move |r| assert_meta_surfaced(r, credits_used))
 }
 
-#[tokio::test]
-async fn every_tool_over_stdio() {
-    let up = Upstream::start().await;
-    let client = leadspro(&up, Some(GROWTH_KEY)).await;
-    run_every_tool(&client, &up).await;
-    client.cancel().await.unwrap();
-}
-
-#[tokio::test]
-async fn every_tool_over_streamable_http() {
-    let up = Upstream::start().await;
-    let server = http_server(&["--vendors", "leadspro"], &env_with(&up, Some(GROWTH_KEY))).await;
-    let client = http_client(
-        &server,
-        TestClient::new(Human::CannotElicit),
-        Era::Handshake,
-    )
-    .await;
-    run_every_tool(&client, &up).await;
-    client.cancel().await.unwrap();
-}
-
-#[tokio::test]
-async fn a_2026_client_over_streamable_http() {
-    let up = Upstream::start().await;
-    let server = http_server(&["--vendors", "leadspro"], &env_with(&up, Some(GROWTH_KEY))).await;
-    let client = http_client(&server, TestClient::new(Human::CannotElicit), Era::Modern).await;
-    let r = call(
-        &client,
-        "leadspro_enrich_contact",
-        json!({"linkedin": "jordan-sample-ops"}),
-    )
-    .await;
-    assert!(!is_error(&r), "{}", text(&r));
-    assert_eq!(structured(&r)["person"]["full_name"], "Jordan Sample");
-    assert_meta_surfaced(&r, 1);
-    let req = up.only_request();
-    assert_eq!(req.body, Some(json!({"linkedin": "jordan-sample-ops"})));
-    client.cancel().await.unwrap();
+fn cases() -> Vec<Case> {
+    let batch = json!({"items": [
+        {"email": "amanda@northpeak.example.com"},
+        {"phone": "+1 415 555 0106"},
+        {"linkedin": "priya-example-growth"},
+        {"full_name": "Nobody Known", "domain": "example.com"}
+    ]});
+    vec![
+        case("leadspro_get_health", json!({}), get("/api/health"), 0).check(|r| {
+            assert_eq!(r["status"], "ok");
+            assert_eq!(r["dataset"]["people"], 8);
+        }),
+        case("leadspro_get_me", json!({}), get("/api/v1/me"), 0).check(|r| {
+            assert_eq!(r["plan"]["name"], "Growth");
+            assert_eq!(r["plan"]["batch_enabled"], true);
+            assert_eq!(r["credits"]["remaining"], 460);
+            assert!(!r.to_string().contains(GROWTH_KEY));
+        }),
+        case("leadspro_get_usage", json!({}), get("/api/v1/usage"), 0).check(|r| {
+            assert_eq!(
+                r["credits"],
+                json!({"limit": 500, "used": 40, "remaining": 460, "period": {"start": "2026-06-01", "end": "2026-06-30"}})
+            );
+            assert_eq!(r["rate_limit"]["limit_per_minute"], 120);
+        }),
+        // The reference's single-enrichment example, with anonymized values.
+        case(
+            "leadspro_enrich_contact",
+            json!({"email": "amanda@northpeak.example.com", "company": "North Peak"}),
+            post("/api/v1/enrich"),
+            1,
+        )
+        .check(|r| {
+            assert_eq!(r["person"]["full_name"], "Amanda North");
+            assert_eq!(r["person"]["job_title"], "VP Revenue Operations");
+            assert_eq!(r["person"]["phone"], "+1 415 555 0101");
+            assert_eq!(r["company"]["domain"], "northpeak.example.com");
+            assert_privacy(r, &["phone numbers"]);
+        }),
+        case(
+            "leadspro_enrich_contact",
+            json!({"linkedin": "jordan-sample-ops"}),
+            post("/api/v1/enrich"),
+            1,
+        )
+        .check(|r| assert_eq!(r["person"]["full_name"], "Jordan Sample")),
+        // The reference's batch example, with anonymized values, plus one
+        // contact that matches nobody; the remaining credits are read first.
+        Case::call("leadspro_enrich_batch", batch.clone())
+            .reads(get("/api/v1/usage"))
+            .sends(post("/api/v1/enrich/batch").body(batch))
+            .check_result(|r| assert_meta_surfaced(r, 3))
+            .check(|r| {
+                let results = r["results"].as_array().unwrap();
+                assert_eq!(results.len(), 4);
+                assert_eq!(results[0]["success"], true);
+                assert_eq!(results[0]["person"]["full_name"], "Amanda North");
+                assert_eq!(results[1]["person"]["full_name"], "Priya Example");
+                assert_eq!(results[2]["company"]["name"], "Bluefin Analytics");
+                assert_eq!(results[3]["success"], false);
+                assert_eq!(results[3]["error"]["code"], "no_match");
+                assert!(r["privacy_notice"].is_string());
+            }),
+        // The reference's people-search example, exactly.
+        case(
+            "leadspro_search_people",
+            json!({"job_title": "Revenue Operations", "country": "United States", "limit": 5}),
+            post("/api/v1/search/people"),
+            0,
+        )
+        .check(|r| {
+            let names: Vec<&str> = r["results"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["person"]["full_name"].as_str().unwrap())
+                .collect();
+            assert_eq!(names, ["Amanda North", "Jordan Sample"]);
+            assert!(r["results"][0]["person"].get("email").is_none());
+            assert!(r["privacy_notice"].is_string());
+        }),
+        // The reference's company-search example, exactly.
+        case(
+            "leadspro_search_companies",
+            json!({"technology": "AWS", "country": "United States", "status": "verified"}),
+            post("/api/v1/search/companies"),
+            0,
+        )
+        .check(|r| {
+            let names: Vec<&str> = r["results"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["company"]["name"].as_str().unwrap())
+                .collect();
+            assert_eq!(names, ["North Peak", "Bluefin Analytics"]);
+            assert!(r.get("privacy_notice").is_none());
+        }),
+        // Five matches ran the month's credits down from 460.
+        case("leadspro_get_usage", json!({}), get("/api/v1/usage"), 0)
+            .check(|r| assert_eq!(r["credits"]["remaining"], 455)),
+    ]
 }
 
 #[tokio::test]
@@ -397,14 +248,9 @@ async fn the_identifier_rules_refuse_and_send_nothing() {
         ),
     ] {
         let r = call(&client, tool, a.clone()).await;
-        assert!(is_error(&r), "{tool} {a}");
+        assert_refused_unsent(&r, mentions);
         let t = text(&r);
-        assert!(t.contains(mentions), "{tool} {a}: {t}");
-        assert!(t.contains("Nothing was sent"), "{t}");
         assert!(!t.contains("not an email"), "the value was echoed: {t}");
-        let s = structured(&r);
-        assert_eq!(s["error"]["code"], "invalid_arguments");
-        assert_eq!(s["error"]["sent"], false);
     }
     // The bound is stated where the model reads it.
     let tools = client.list_all_tools().await.unwrap();
@@ -446,12 +292,7 @@ async fn a_batch_over_the_remaining_credits_is_refused_before_sending() {
     let s = structured(&r);
     assert_eq!(s["error"]["code"], "insufficient_credits");
     assert_eq!(s["error"]["sent"], false);
-    let req = up.only_request();
-    assert_eq!(
-        (req.method.as_str(), req.path.as_str()),
-        ("GET", "/api/v1/usage")
-    );
-    assert_headers(&req, LOW_KEY, false);
+    vendor().assert_request(&up.only_request(), &get("/api/v1/usage").bearer(LOW_KEY));
 
     // 3 contacts fit: usage, then the batch; all three credits are spent.
     let r = call(&client, "leadspro_enrich_batch", items(3)).await;
@@ -484,11 +325,8 @@ async fn a_batch_over_the_remaining_credits_is_refused_before_sending() {
         json!({"email": "amanda@northpeak.example.com"}),
     )
     .await;
-    assert!(is_error(&r));
-    let s = structured(&r);
-    assert_eq!(s["error"]["status"], 403);
-    assert_eq!(s["error"]["code"], "quota_exceeded");
-    assert_eq!(s["error"]["details"]["credits_used"], 0);
+    let e = vendor_error(&r, 403, "quota_exceeded");
+    assert_eq!(e["details"]["credits_used"], 0);
     let t = text(&r);
     assert!(
         t.contains("monthly credits are used up") && t.contains("leadspro_get_usage"),
@@ -561,10 +399,7 @@ async fn quota_exceeded_and_batch_not_available_say_what_to_do() {
         json!({"items": [{"email": "amanda@northpeak.example.com"}]}),
     )
     .await;
-    assert!(is_error(&r));
-    let s = structured(&r);
-    assert_eq!(s["error"]["status"], 403);
-    assert_eq!(s["error"]["code"], "batch_not_available");
+    vendor_error(&r, 403, "batch_not_available");
     let t = text(&r);
     assert!(
         t.contains("not enabled on this workspace's plan")
@@ -621,11 +456,8 @@ async fn invalid_request_names_the_parameter() {
         ),
     ] {
         let r = call(&client, tool, a.clone()).await;
-        assert!(is_error(&r));
-        let s = structured(&r);
-        assert_eq!(s["error"]["status"], 400);
-        assert_eq!(s["error"]["code"], "invalid_request");
-        assert_eq!(s["error"]["details"]["param"], param);
+        let e = vendor_error(&r, 400, "invalid_request");
+        assert_eq!(e["details"]["param"], param);
         let t = text(&r);
         assert!(
             t.contains(&format!("param: {param}.")) && t.contains("fix the one it names"),
@@ -706,12 +538,9 @@ async fn a_rate_limited_key_is_told_how_long_to_wait() {
         assert!(!is_error(&r), "{}", text(&r));
     }
     let r = call(&client, "leadspro_enrich_contact", lookup.clone()).await;
-    assert!(is_error(&r));
-    let s = structured(&r);
-    assert_eq!(s["error"]["status"], 429);
-    assert_eq!(s["error"]["code"], "rate_limited");
-    let wait = s["error"]["retry_after_seconds"].as_u64().unwrap();
-    assert!((1..=60).contains(&wait), "{s}");
+    let e = vendor_error(&r, 429, "rate_limited");
+    let wait = e["retry_after_seconds"].as_u64().unwrap();
+    assert!((1..=60).contains(&wait), "{e}");
     let t = text(&r);
     assert!(t.contains(&format!("wait {wait} seconds")), "{t}");
     // The enrichment was sent once each time: never retried.
@@ -725,10 +554,7 @@ async fn a_wrong_key_names_the_variable_and_the_public_sandbox_key() {
     let wrong = "pl_live_DO_NOT_LEAK_42";
     let client = leadspro(&up, Some(wrong)).await;
     let r = call(&client, "leadspro_get_me", json!({})).await;
-    assert!(is_error(&r));
-    let s = structured(&r);
-    assert_eq!(s["error"]["status"], 401);
-    assert_eq!(s["error"]["code"], "unauthorized");
+    vendor_error(&r, 401, "unauthorized");
     let t = text(&r);
     assert!(
         t.contains("LEADSPRO_API_KEY") && t.contains("pl_demo_public"),
@@ -768,20 +594,10 @@ async fn without_a_key_only_health_is_sent() {
 #[tokio::test]
 async fn read_only_mode_serves_the_searches_but_not_enrichment() {
     let up = Upstream::start().await;
-    let client = stdio(
-        &["--vendors", "leadspro", "--read-only"],
-        &env_with(&up, Some(GROWTH_KEY)),
-        TestClient::new(Human::CannotElicit),
-        Era::Handshake,
-    )
-    .await;
-    let mut names: Vec<String> = client
-        .list_all_tools()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|t| t.name.to_string())
-        .collect();
+    let env = env_with(&up, Some(GROWTH_KEY));
+    let args = ["--vendors", "leadspro", "--read-only"];
+    let (client, _) = stdio_as(&args, &env, Human::CannotElicit, Era::Handshake).await;
+    let mut names = tool_names(&client).await;
     names.sort();
     assert_eq!(
         names,
@@ -805,11 +621,14 @@ async fn the_prompt_and_the_usage_resource() {
         prompts.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(),
         ["leadspro-enrich-contacts"]
     );
-    let mut params = GetPromptRequestParams::new("leadspro-enrich-contacts");
-    params.arguments =
-        args(json!({"contacts": "amanda@northpeak.example.com\nJordan Sample, Bluefin Analytics"}));
-    let prompt = client.get_prompt(params).await.unwrap();
-    let body = serde_json::to_string(&prompt.messages).unwrap();
+    let contacts = "amanda@northpeak.example.com\nJordan Sample, Bluefin Analytics";
+    let body = prompt_messages(
+        &client,
+        "leadspro-enrich-contacts",
+        json!({ "contacts": contacts }),
+    )
+    .await
+    .join("\n");
     for needle in [
         "amanda@northpeak.example.com",
         "leadspro_get_usage",
@@ -822,14 +641,8 @@ async fn the_prompt_and_the_usage_resource() {
         assert!(body.contains(needle), "{needle}: {body}");
     }
 
-    let read = client
-        .read_resource(ReadResourceRequestParams::new("leadspro://usage"))
-        .await
-        .unwrap();
-    let ResourceContents::TextResourceContents { text, .. } = &read.contents[0] else {
-        panic!("{read:?}")
-    };
-    let usage: Value = serde_json::from_str(text).unwrap();
+    let (usage, _) = resource_text(&client, "leadspro://usage").await;
+    let usage: Value = serde_json::from_str(&usage).unwrap();
     assert_eq!(usage["credits"]["remaining"], 460);
     assert_eq!(up.only_request().path, "/api/v1/usage");
     client.cancel().await.unwrap();

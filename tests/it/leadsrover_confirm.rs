@@ -45,7 +45,7 @@ fn assert_outcome(
         Human::Accepts => {
             assert!(!is_error(draft), "{}", text(draft));
             assert!(!is_error(reply), "{}", text(reply));
-            assert_eq!(writes.len(), 2, "{:?}", crate::rover::lines(&reqs));
+            assert_eq!(writes.len(), 2, "{:?}", lines(&reqs));
             assert_eq!(writes[0].path, "/api/v1/leads/1202/draft");
             assert_eq!(
                 writes[0].body,
@@ -53,7 +53,7 @@ fn assert_outcome(
             );
             assert_eq!(writes[1].path, "/api/v1/conversations/88/reply");
             assert_eq!(writes[1].body, Some(json!({"message": REPLY})));
-            crate::rover::assert_headers(writes[0], true);
+            crate::rover::assert_headers(writes[0]);
             assert_eq!(asked.len(), 2);
             let (d, r) = (&asked[0], &asked[1]);
             for needle in [
@@ -78,65 +78,19 @@ fn assert_outcome(
                 assert!(r.contains(needle), "missing {needle:?} in:\n{r}");
             }
         }
-        Human::Declines | Human::Unticks => {
-            for (result, how) in [(draft, "draft"), (reply, "reply")] {
-                assert!(is_error(result), "{how}: {}", text(result));
-                let e = &structured(result)["error"];
-                assert_eq!(e["code"], "not_confirmed", "{how}");
-                assert_eq!(e["sent"], false);
-                assert!(
-                    text(result).contains("Nothing was sent"),
-                    "{}",
-                    text(result)
-                );
-            }
-            let how = if human == Human::Declines {
-                "the user declined"
-            } else {
-                "the user did not confirm"
-            };
-            assert!(text(draft).contains(how), "{}", text(draft));
-            assert!(
-                writes.is_empty(),
-                "sent without a yes: {:?}",
-                crate::rover::lines(&reqs)
-            );
-            assert_eq!(asked.len(), 2);
-        }
-        Human::CannotElicit => {
-            for result in [draft, reply] {
-                assert!(is_error(result));
-                assert_eq!(
-                    structured(result)["error"]["code"],
-                    "confirmation_unavailable"
-                );
-                assert!(
-                    text(result).contains("LEADS_MCP_CONFIRM=client"),
-                    "{}",
-                    text(result)
-                );
-            }
-            assert!(
-                writes.is_empty(),
-                "sent without a yes: {:?}",
-                crate::rover::lines(&reqs)
-            );
-            assert!(asked.is_empty());
+        _ => {
+            assert_not_confirmed(human, draft, true);
+            assert_not_confirmed(human, reply, true);
+            assert!(writes.is_empty(), "sent without a yes: {:?}", lines(&reqs));
+            let expected = if human == Human::CannotElicit { 0 } else { 2 };
+            assert_eq!(asked.len(), expected, "{asked:?}");
         }
     }
 }
 
-async fn over_stdio(human: Human, era: Era) {
+async fn over(transport: Transport, human: Human, era: Era) {
     let up = Upstream::start().await;
-    let (client, handler) = crate::rover::stdio_client(&up, human, era).await;
-    let (draft, reply) = both_sends(&client).await;
-    assert_outcome(&up, &handler, human, &draft, &reply);
-    client.cancel().await.unwrap();
-}
-
-async fn over_http(human: Human, era: Era) {
-    let up = Upstream::start().await;
-    let (_server, client, handler) = crate::rover::http_client_for(&up, human, era).await;
+    let (client, handler, _server) = crate::rover::client_over(&up, transport, human, era).await;
     let (draft, reply) = both_sends(&client).await;
     assert_outcome(&up, &handler, human, &draft, &reply);
     client.cancel().await.unwrap();
@@ -144,67 +98,67 @@ async fn over_http(human: Human, era: Era) {
 
 #[tokio::test]
 async fn handshake_stdio_accepts() {
-    over_stdio(Human::Accepts, Era::Handshake).await;
+    over(Transport::Stdio, Human::Accepts, Era::Handshake).await;
 }
 
 #[tokio::test]
 async fn handshake_stdio_declines() {
-    over_stdio(Human::Declines, Era::Handshake).await;
+    over(Transport::Stdio, Human::Declines, Era::Handshake).await;
 }
 
 #[tokio::test]
 async fn handshake_stdio_unticks() {
-    over_stdio(Human::Unticks, Era::Handshake).await;
+    over(Transport::Stdio, Human::Unticks, Era::Handshake).await;
 }
 
 #[tokio::test]
 async fn handshake_stdio_cannot_elicit() {
-    over_stdio(Human::CannotElicit, Era::Handshake).await;
+    over(Transport::Stdio, Human::CannotElicit, Era::Handshake).await;
 }
 
 #[tokio::test]
 async fn modern_stdio_accepts() {
-    over_stdio(Human::Accepts, Era::Modern).await;
+    over(Transport::Stdio, Human::Accepts, Era::Modern).await;
 }
 
 #[tokio::test]
 async fn modern_stdio_declines() {
-    over_stdio(Human::Declines, Era::Modern).await;
+    over(Transport::Stdio, Human::Declines, Era::Modern).await;
 }
 
 #[tokio::test]
 async fn modern_stdio_unticks() {
-    over_stdio(Human::Unticks, Era::Modern).await;
+    over(Transport::Stdio, Human::Unticks, Era::Modern).await;
 }
 
 #[tokio::test]
 async fn modern_stdio_cannot_elicit() {
-    over_stdio(Human::CannotElicit, Era::Modern).await;
+    over(Transport::Stdio, Human::CannotElicit, Era::Modern).await;
 }
 
 #[tokio::test]
 async fn handshake_http_accepts() {
-    over_http(Human::Accepts, Era::Handshake).await;
+    over(Transport::StreamableHttp, Human::Accepts, Era::Handshake).await;
 }
 
 #[tokio::test]
 async fn handshake_http_declines() {
-    over_http(Human::Declines, Era::Handshake).await;
+    over(Transport::StreamableHttp, Human::Declines, Era::Handshake).await;
 }
 
 #[tokio::test]
 async fn modern_http_accepts() {
-    over_http(Human::Accepts, Era::Modern).await;
+    over(Transport::StreamableHttp, Human::Accepts, Era::Modern).await;
 }
 
 #[tokio::test]
 async fn modern_http_unticks() {
-    over_http(Human::Unticks, Era::Modern).await;
+    over(Transport::StreamableHttp, Human::Unticks, Era::Modern).await;
 }
 
 #[tokio::test]
 async fn modern_http_cannot_elicit() {
-    over_http(Human::CannotElicit, Era::Modern).await;
+    over(Transport::StreamableHttp, Human::CannotElicit, Era::Modern).await;
 }
 
 #[tokio::test]

@@ -10,11 +10,6 @@ use crate::common::*;
 use leads_mcp::sandbox::leadsrover::{QUOTA_SPENT_KEY, READ_KEY};
 use serde_json::{Value, json};
 
-fn error_of(r: &rmcp::model::CallToolResult) -> Value {
-    assert!(is_error(r), "expected an error, got {}", text(r));
-    structured(r)["error"].clone()
-}
-
 #[tokio::test]
 async fn documented_argument_rules_are_refused_before_sending() {
     let up = Upstream::start().await;
@@ -160,11 +155,7 @@ async fn documented_argument_rules_are_refused_before_sending() {
     ];
     for (tool, args, why) in refused {
         let r = call(&client, tool, args.clone()).await;
-        let e = error_of(&r);
-        assert_eq!(e["code"], "invalid_arguments", "{tool} {args}");
-        assert_eq!(e["sent"], false);
-        assert!(text(&r).contains(why), "{tool} {args}: {}", text(&r));
-        assert!(text(&r).contains("Nothing was sent"), "{}", text(&r));
+        assert_refused_unsent(&r, why);
     }
     assert!(
         up.requests().is_empty(),
@@ -207,7 +198,7 @@ async fn documented_argument_rules_are_refused_before_sending() {
     assert_eq!(error_of(&r)["status"], 404, "{}", text(&r));
     let reqs = up.requests();
     assert_eq!(
-        crate::rover::lines(&reqs),
+        lines(&reqs),
         [
             "PATCH /api/v1/conversations/90",
             "PATCH /api/v1/conversations/90",
@@ -239,7 +230,7 @@ async fn a_lead_with_an_approved_draft_is_never_marked_contacted() {
     );
     assert!(t.contains("leadsrover_list_drafts"), "{t}");
     assert_eq!(
-        crate::rover::lines(&up.requests()),
+        lines(&up.requests()),
         ["GET /api/v1/drafts?limit=100&leadId=1207&status=approved"]
     );
     // The draft is untouched.
@@ -254,10 +245,7 @@ async fn a_lead_with_an_approved_draft_is_never_marked_contacted() {
     )
     .await;
     assert!(!is_error(&r), "{}", text(&r));
-    assert_eq!(
-        crate::rover::lines(&up.requests()),
-        ["PATCH /api/v1/leads/1207"]
-    );
+    assert_eq!(lines(&up.requests()), ["PATCH /api/v1/leads/1207"]);
     client.cancel().await.unwrap();
 }
 
@@ -275,7 +263,7 @@ async fn one_draft_per_lead_and_none_for_a_contacted_lead() {
         text(&r)
     );
     assert_eq!(
-        crate::rover::lines(&up.requests()),
+        lines(&up.requests()),
         [
             "GET /api/v1/leads/1207",
             "GET /api/v1/drafts?limit=100&leadId=1207"
@@ -285,10 +273,7 @@ async fn one_draft_per_lead_and_none_for_a_contacted_lead() {
     let r = call(&client, "leadsrover_queue_draft", draft(1206)).await;
     assert_eq!(error_of(&r)["code"], "lead_already_contacted");
     assert!(text(&r).contains("already contacted"), "{}", text(&r));
-    assert_eq!(
-        crate::rover::lines(&up.requests()),
-        ["GET /api/v1/leads/1206"]
-    );
+    assert_eq!(lines(&up.requests()), ["GET /api/v1/leads/1206"]);
     assert!(handler.asked().is_empty(), "refused before asking");
 
     // A fresh lead: asked once, sent once; a second draft is refused.
@@ -303,11 +288,7 @@ async fn one_draft_per_lead_and_none_for_a_contacted_lead() {
 
     // The author doesn't take DMs: only LeadsRover knows; its 409 is explained.
     let r = call(&client, "leadsrover_queue_draft", draft(1203)).await;
-    let e = error_of(&r);
-    assert_eq!(
-        (e["status"].as_u64(), e["code"].as_str()),
-        (Some(409), Some("CONFLICT"))
-    );
+    let e = vendor_error(&r, 409, "CONFLICT");
     assert_eq!(e["message"], "The author cannot receive DMs");
     assert_eq!(
         e["details"]["doc_url"],
@@ -408,10 +389,7 @@ async fn replies_need_a_ready_thread_without_a_queued_reply() {
     )
     .await;
     assert_eq!(error_of(&r)["code"], "conversation_not_sendable");
-    assert_eq!(
-        crate::rover::lines(&up.requests()),
-        ["GET /api/v1/conversations/93"]
-    );
+    assert_eq!(lines(&up.requests()), ["GET /api/v1/conversations/93"]);
 
     let r = call(
         &client,
@@ -500,11 +478,7 @@ async fn errors_carry_code_message_doc_url_and_what_to_do() {
         json!({"id": 1202}),
     )
     .await;
-    let e = error_of(&r);
-    assert_eq!(
-        (e["status"].as_u64(), e["code"].as_str()),
-        (Some(403), Some("FORBIDDEN"))
-    );
+    let e = vendor_error(&r, 403, "FORBIDDEN");
     assert!(e["next"].as_str().unwrap().contains("`write` scope"), "{e}");
     assert!(!text(&r).contains(READ_KEY));
     client.cancel().await.unwrap();
@@ -542,11 +516,7 @@ async fn generate_dm_spends_quota_and_an_empty_quota_is_explained() {
     let (client, _) =
         crate::rover::stdio_keyed(&up, QUOTA_SPENT_KEY, &[], Human::Accepts, Era::Handshake).await;
     let r = call(&client, "leadsrover_generate_dm", json!({"id": 1202})).await;
-    let e = error_of(&r);
-    assert_eq!(
-        (e["status"].as_u64(), e["code"].as_str()),
-        (Some(403), Some("LIMIT_REACHED"))
-    );
+    let e = vendor_error(&r, 403, "LIMIT_REACHED");
     let next = e["next"].as_str().unwrap();
     assert!(
         next.contains("AI generation quota is used up") && next.contains("leadsrover_queue_draft"),
@@ -647,21 +617,12 @@ async fn a_429_write_is_reported_with_the_wait_and_never_sent_twice() {
         json!({"id": 92, "message": "Yes, Gmail and Outlook."}),
     )
     .await;
-    let e = error_of(&r);
-    assert_eq!(
-        (e["status"].as_u64(), e["code"].as_str()),
-        (Some(429), Some("RATE_LIMITED"))
-    );
+    let e = vendor_error(&r, 429, "RATE_LIMITED");
     assert_eq!(e["retry_after_seconds"], 45);
     assert!(text(&r).contains("Wait 45 seconds"), "{}", text(&r));
     assert!(text(&r).contains("not sent again"), "{}", text(&r));
     let reqs = up.requests();
-    assert_eq!(
-        crate::rover::writes(&reqs).len(),
-        1,
-        "{:?}",
-        crate::rover::lines(&reqs)
-    );
+    assert_eq!(crate::rover::writes(&reqs).len(), 1, "{:?}", lines(&reqs));
     assert_eq!(handler.asked().len(), 1);
     // Retry-After holds the key's writes: the next one is refused here,
     // with the wait, instead of being sent into the limit.

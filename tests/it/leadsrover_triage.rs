@@ -13,7 +13,6 @@ use std::time::{Duration, Instant};
 
 use crate::common::*;
 use leads_mcp::sandbox::leadsrover::{ANSWER_DELAY, SEND_DELAY};
-use rmcp::model::GetPromptRequestParams;
 use serde_json::{Value, json};
 
 /// What the agent did to one thread.
@@ -36,11 +35,9 @@ struct Agent<'a> {
 impl<'a> Agent<'a> {
     /// Reads the prompt the way an agent would: which tools it names, and its settings.
     async fn from_prompt(client: &'a Client, snooze_days: i64) -> Self {
-        let mut params = GetPromptRequestParams::new("leadsrover-triage-inbox");
-        params.arguments = args(json!({"snooze_days": snooze_days.to_string()}));
-        let prompt = client.get_prompt(params).await.unwrap();
-        let body = serde_json::to_value(&prompt.messages[0].content).unwrap();
-        let body = body["text"].as_str().unwrap().to_string();
+        let arguments = json!({"snooze_days": snooze_days.to_string()});
+        let messages = prompt_messages(client, "leadsrover-triage-inbox", arguments).await;
+        let body = messages[0].clone();
         for step in [
             "filter=needs_reply",
             "leadsrover_get_conversation",
@@ -311,7 +308,7 @@ async fn run_triage(client: &Client, handler: &TestClient, up: &Upstream) {
         .collect();
     assert_eq!(received, sent);
     for r in reqs.iter().filter(|r| r.method == "POST") {
-        crate::rover::assert_headers(r, true);
+        crate::rover::assert_headers(r);
     }
     let asked = handler.asked();
     assert_eq!(asked.len(), sent.len(), "one confirmation per reply");
@@ -375,8 +372,13 @@ async fn the_inbox_triage_over_stdio() {
 #[tokio::test]
 async fn the_inbox_triage_over_streamable_http() {
     let up = Upstream::start().await;
-    let (_server, client, handler) =
-        crate::rover::http_client_for(&up, Human::Accepts, Era::Handshake).await;
+    let (client, handler, _server) = crate::rover::client_over(
+        &up,
+        Transport::StreamableHttp,
+        Human::Accepts,
+        Era::Handshake,
+    )
+    .await;
     run_triage(&client, &handler, &up).await;
     client.cancel().await.unwrap();
 }
@@ -384,8 +386,9 @@ async fn the_inbox_triage_over_streamable_http() {
 #[tokio::test]
 async fn the_inbox_triage_from_a_2026_client_over_streamable_http() {
     let up = Upstream::start().await;
-    let (_server, client, handler) =
-        crate::rover::http_client_for(&up, Human::Accepts, Era::Modern).await;
+    let (client, handler, _server) =
+        crate::rover::client_over(&up, Transport::StreamableHttp, Human::Accepts, Era::Modern)
+            .await;
     run_triage(&client, &handler, &up).await;
     client.cancel().await.unwrap();
 }

@@ -24,6 +24,11 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
+pub mod checks;
+pub mod every_tool;
+
+pub use checks::*;
+
 pub const BIN: &str = env!("CARGO_BIN_EXE_leads-mcp");
 
 /// What the simulated human answers to a confirmation.
@@ -207,6 +212,17 @@ pub async fn stdio(
     stdio_with(args, env, client, era, false).await.0
 }
 
+/// The server over stdio for a client with `human` behind it, and that client's handler.
+pub async fn stdio_as(
+    args: &[&str],
+    env: &[(String, String)],
+    human: Human,
+    era: Era,
+) -> (Client, TestClient) {
+    let handler = TestClient::new(human);
+    (stdio(args, env, handler.clone(), era).await, handler)
+}
+
 /// A running `leads-mcp http` and its address.
 pub struct HttpServer {
     pub child: Child,
@@ -290,10 +306,14 @@ pub fn with_key(up: &Upstream, key: Option<&str>) -> Vec<(String, String)> {
 /// Env with the sandbox's base URLs, and of all credentials only `name`
 /// (when `value` is given).
 pub fn with_credential(up: &Upstream, name: &str, value: Option<&str>) -> Vec<(String, String)> {
+    let pairs: Vec<(&str, &str)> = value.map(|v| (name, v)).into_iter().collect();
+    with_credentials(up, &pairs)
+}
+
+/// Env with the sandbox's base URLs, and of all credentials only `pairs`.
+pub fn with_credentials(up: &Upstream, pairs: &[(&str, &str)]) -> Vec<(String, String)> {
     let mut env = base_urls(up);
-    if let Some(value) = value {
-        env.push((name.into(), value.into()));
-    }
+    env.extend(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     env
 }
 
@@ -303,6 +323,52 @@ pub fn base_urls(up: &Upstream) -> Vec<(String, String)> {
         .into_iter()
         .filter(|(k, _)| k.ends_with("_BASE_URL"))
         .collect()
+}
+
+/// How the client reaches the server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Transport {
+    Stdio,
+    StreamableHttp,
+    /// HTTP+SSE (2024-11-05): a handshake client only.
+    LegacySse,
+}
+
+/// Every transport in every protocol generation it speaks.
+pub const EVERY_TRANSPORT: [(Transport, Era); 5] = [
+    (Transport::Stdio, Era::Handshake),
+    (Transport::Stdio, Era::Modern),
+    (Transport::StreamableHttp, Era::Handshake),
+    (Transport::StreamableHttp, Era::Modern),
+    (Transport::LegacySse, Era::Handshake),
+];
+
+/// A fresh server with `args` and `env`, and a client of `era` with
+/// `handler` connected to it over `transport`. The HTTP server, when there
+/// is one, runs as long as it is kept.
+pub async fn connect(
+    transport: Transport,
+    era: Era,
+    args: &[&str],
+    env: &[(String, String)],
+    handler: TestClient,
+) -> (Client, Option<HttpServer>) {
+    assert!(
+        transport != Transport::LegacySse || era == Era::Handshake,
+        "legacy SSE has no 2026 generation"
+    );
+    match transport {
+        Transport::Stdio => (stdio(args, env, handler, era).await, None),
+        Transport::StreamableHttp => {
+            let server = http_server(args, env).await;
+            (http_client(&server, handler, era).await, Some(server))
+        }
+        Transport::LegacySse => {
+            let server = http_server(args, env).await;
+            let client = legacy_sse_client(&server.base, handler, &[]).await;
+            (client, Some(server))
+        }
+    }
 }
 
 /// A legacy HTTP+SSE (2024-11-05) client transport, since rmcp 3.x has none:
@@ -407,4 +473,25 @@ pub fn vendor_fault(
         times,
         ..Default::default()
     }
+}
+
+/// The names of the tools the server lists, in its order.
+pub async fn tool_names(client: &Client) -> Vec<String> {
+    client
+        .list_all_tools()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.name.to_string())
+        .collect()
+}
+
+/// `METHOD /path?query` of each request, for messages.
+pub fn lines(reqs: &[Recorded]) -> Vec<String> {
+    reqs.iter()
+        .map(|r| match &r.query {
+            Some(q) => format!("{} {}?{q}", r.method, r.path),
+            None => format!("{} {}", r.method, r.path),
+        })
+        .collect()
 }

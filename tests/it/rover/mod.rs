@@ -1,12 +1,13 @@
-//! LeadsRover helpers shared by the LeadsRover test files: a server serving
-//! only LeadsRover against the recording sandbox, and what every LeadsRover
-//! request must look like.
+//! What the LeadsRover test files share: a server serving only LeadsRover
+//! against the recording sandbox, LeadsRover as the table runner sees it,
+//! and what every LeadsRover request must look like.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use leads_mcp::sandbox::leadsrover::FULL_KEY;
 use leads_mcp::sandbox::{Fault, Recorded};
 use serde_json::Value;
 
+use crate::common::every_tool::{RequestId, Vendor, bearer};
 use crate::common::*;
 
 pub const ARGS: &[&str] = &["--vendors", "leadsrover"];
@@ -29,20 +30,22 @@ pub async fn stdio_keyed(
     human: Human,
     era: Era,
 ) -> (Client, TestClient) {
-    let handler = TestClient::new(human);
-    let client = stdio(ARGS, &env(up, key, extra), handler.clone(), era).await;
-    (client, handler)
+    stdio_as(ARGS, &env(up, key, extra), human, era).await
 }
 
-pub async fn http_client_for(
+/// A server serving LeadsRover with the full key, and a client of `era`
+/// with `human` behind it over `transport`; the HTTP server, when there is
+/// one, runs as long as it is kept.
+pub async fn client_over(
     up: &Upstream,
+    transport: Transport,
     human: Human,
     era: Era,
-) -> (HttpServer, Client, TestClient) {
-    let server = http_server(ARGS, &env(up, FULL_KEY, &[])).await;
+) -> (Client, TestClient, Option<HttpServer>) {
     let handler = TestClient::new(human);
-    let client = http_client(&server, handler.clone(), era).await;
-    (server, client, handler)
+    let env = env(up, FULL_KEY, &[]);
+    let (client, server) = connect(transport, era, ARGS, &env, handler.clone()).await;
+    (client, handler, server)
 }
 
 /// A canned LeadsRover answer for the next `times` matching requests.
@@ -73,47 +76,25 @@ pub fn rate_limited_once(method: &str, path: &str, retry_after: u64) -> Fault {
     )
 }
 
-/// The headers every LeadsRover request carries, and nothing else.
-pub fn assert_headers(req: &Recorded, has_body: bool) {
-    assert_eq!(req.vendor, "leadsrover");
-    assert_eq!(
-        req.header("authorization"),
-        Some(format!("Bearer {FULL_KEY}").as_str())
-    );
-    let id = req.header("x-request-id").unwrap();
-    assert!(id.starts_with("lmcp_") && id.len() > 20, "{id}");
-    assert_eq!(req.header("accept"), Some("application/json"));
-    assert!(req.header("user-agent").unwrap().starts_with("leads-mcp/"));
-    assert_eq!(
-        req.header("content-type"),
-        has_body.then_some("application/json"),
-        "{req:?}"
-    );
-    for name in req.headers.keys() {
-        assert!(
-            [
-                "accept",
-                "authorization",
-                "content-length",
-                "content-type",
-                "host",
-                "user-agent",
-                "x-request-id",
-            ]
-            .contains(&name.as_str()),
-            "unexpected header {name} in {req:?}"
-        );
+/// LeadsRover as the table runner sees it: every request carries the full
+/// key as a bearer token; a result's request id is the one sent.
+pub fn vendor() -> Vendor {
+    Vendor {
+        human: Human::Accepts,
+        headers: vec![bearer(FULL_KEY)],
+        request_id: RequestId::Sent,
+        ..Vendor::new(
+            "leadsrover",
+            |up| env(up, FULL_KEY, &[]),
+            20,
+            crate::leadsrover::cases,
+        )
     }
 }
 
-/// `(method, path?query)` of each request, for compact assertions.
-pub fn lines(reqs: &[Recorded]) -> Vec<String> {
-    reqs.iter()
-        .map(|r| match &r.query {
-            Some(q) => format!("{} {}?{q}", r.method, r.path),
-            None => format!("{} {}", r.method, r.path),
-        })
-        .collect()
+/// The headers every LeadsRover request carries, and nothing else.
+pub fn assert_headers(req: &Recorded) {
+    vendor().assert_headers(req, &[]);
 }
 
 /// Requests that change something.

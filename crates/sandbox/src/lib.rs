@@ -139,7 +139,9 @@ impl Sandbox {
         let addr = listener.local_addr()?;
         let task = tokio::spawn(async move {
             if let Err(e) = axum::serve(listener, app).await {
-                tracing::error!("sandbox stopped: {e}");
+                // Under the server's target, which its default log filter
+                // (`leads_mcp=…`, documented for RUST_LOG) lets through.
+                tracing::error!(target: "leads_mcp::sandbox", "sandbox stopped: {e}");
             }
         });
         Ok(Self { addr, shared, task })

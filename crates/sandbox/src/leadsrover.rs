@@ -239,9 +239,13 @@ impl Message {
     }
 }
 
+/// The reference's rule for `snoozedUntil`: an RFC 3339 timestamp (a date,
+/// a time and an offset) later than now. The server checks the same rule
+/// before it sends; the simulation holds its own copy, as the vendor does.
 fn is_future(t: &Option<String>) -> bool {
-    t.as_deref()
-        .is_some_and(|t| crate::guard::is_future_timestamp(t, chrono::Utc::now()))
+    t.as_deref().is_some_and(|t| {
+        chrono::DateTime::parse_from_rfc3339(t).is_ok_and(|t| t > chrono::Utc::now())
+    })
 }
 
 impl Conversation {
@@ -1849,7 +1853,7 @@ pub fn router() -> Router {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sandbox::Sandbox;
+    use crate::Sandbox;
     use reqwest::Method;
 
     /// One bodiless request: status, Retry-After and the error code, if any.
@@ -1859,7 +1863,10 @@ mod tests {
         method: Method,
         path: &str,
     ) -> (u16, Option<String>, Value) {
-        crate::upstream::install_crypto_provider();
+        // The simulation serves plain HTTP, but reqwest is built with
+        // `rustls-no-provider` across the workspace, so a client needs a
+        // process-wide provider before it can be built.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let url = format!("{}{path}", sandbox.base_url("leadsrover").unwrap());
         let resp = reqwest::Client::new()
             .request(method, url)

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use crate::common::*;
 use leads_mcp::guard::WITHHELD;
-use leads_mcp::sandbox::leadmetrics::*;
-use leads_mcp::sandbox::{Fault, Recorded};
+use leads_mcp_sandbox::leadmetrics::*;
+use leads_mcp_sandbox::{Fault, Recorded};
 use rmcp::model::{CallToolRequest, CallToolRequestParams, ClientRequest};
 use rmcp::service::PeerRequestOptions;
 use serde_json::{Value, json};

@@ -4,8 +4,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use crate::common::*;
-use leads_mcp::sandbox::Recorded;
-use leads_mcp::sandbox::leadpanther::{CLIENT_A, CLIENT_B, FULL_KEY};
+use leads_mcp_sandbox::Recorded;
+use leads_mcp_sandbox::leadpanther::{CLIENT_A, CLIENT_B, FULL_KEY};
 use serde_json::{Value, json};
 
 const AGENCY_DRAFT: &str = "00000000-0000-4000-8000-000000000100";

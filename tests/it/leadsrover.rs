@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 
 use crate::common::*;
-use leads_mcp::sandbox::leadsrover::AGENT_GUIDE;
+use leads_mcp_sandbox::leadsrover::AGENT_GUIDE;
 use rmcp::model::ReadResourceRequestParams;
 use serde_json::{Value, json};
 
@@ -376,7 +376,7 @@ fn cases() -> Vec<Case> {
     ]
 }
 
-fn assert_req(actual: &leads_mcp::sandbox::Recorded, expected: &Req, tool: &str) {
+fn assert_req(actual: &leads_mcp_sandbox::Recorded, expected: &Req, tool: &str) {
     assert_eq!(actual.method, expected.method, "{tool}");
     assert_eq!(actual.path, expected.path, "{tool}");
     assert_eq!(actual.query.as_deref(), expected.query, "{tool}");

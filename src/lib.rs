@@ -16,9 +16,6 @@ pub mod rate_limit;
 pub mod redact;
 pub mod result;
 pub mod route;
-// Until the tests name the sandbox crate themselves.
-#[cfg(feature = "sandbox")]
-pub use leads_mcp_sandbox as sandbox;
 pub mod selection;
 pub mod server;
 pub mod sse;

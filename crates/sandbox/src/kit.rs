@@ -98,6 +98,18 @@ impl<V> Failure<V> {
     }
 }
 
+impl<V> std::fmt::Debug for Failure<V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Failure")
+            .field("status", &self.status)
+            .field("code", &self.code)
+            .field("message", &self.message)
+            .field("fields", &self.fields)
+            .field("retry_after", &self.retry_after)
+            .finish()
+    }
+}
+
 impl<V: Vendor> IntoResponse for Failure<V> {
     fn into_response(self) -> Response {
         let mut response = (self.status, axum::Json(V::envelope(&self))).into_response();
@@ -447,5 +459,185 @@ impl<T> Tokens<T> {
             Some(_) => TokenCheck::Expired,
             None => TokenCheck::Unknown,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// A vendor whose envelope shows what the kit handed it.
+    struct Test;
+
+    impl Vendor for Test {
+        fn envelope(f: &Failure<Self>) -> Value {
+            json!({"code": f.code, "message": f.message, "param": f.field("param")})
+        }
+
+        fn internal() -> Failure<Self> {
+            Failure::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "unavailable")
+        }
+
+        fn bad_body() -> Failure<Self> {
+            Failure::new(StatusCode::BAD_REQUEST, "bad_body", "not a JSON object")
+        }
+
+        fn bad_query(q: &BadQuery) -> Failure<Self> {
+            Failure::new(
+                StatusCode::BAD_REQUEST,
+                "bad_query",
+                format!("{} {:?} {}..={}", q.name, q.problem, q.min, q.max),
+            )
+        }
+    }
+
+    fn query(pairs: &[(&str, &str)]) -> Query {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn numbers(n: u64) -> Vec<Value> {
+        (0..n).map(|i| json!(i)).collect()
+    }
+
+    fn refusal<T>(r: Result<T, Test>) -> (&'static str, String) {
+        match r {
+            Ok(_) => panic!("expected a failure"),
+            Err(f) => (f.code, f.message),
+        }
+    }
+
+    #[test]
+    fn offset_pages_follow_the_bounds() {
+        let paging = OffsetPaging::new(Param::limit(3, 5));
+        let page = paging.page::<Test>(numbers(7), &query(&[])).unwrap();
+        assert_eq!(page.items, numbers(3));
+        assert_eq!((page.limit, page.offset, page.total), (3, 0, 7));
+        assert!(page.has_more);
+        let page = paging
+            .page::<Test>(numbers(7), &query(&[("limit", "5"), ("offset", "5")]))
+            .unwrap();
+        assert_eq!(page.items, vec![json!(5), json!(6)]);
+        assert!(!page.has_more);
+        let far = u64::MAX.to_string();
+        let page = paging
+            .page::<Test>(numbers(7), &query(&[("offset", far.as_str())]))
+            .unwrap();
+        assert!(page.items.is_empty() && !page.has_more);
+        for (pairs, message) in [
+            (&[("limit", "0")][..], "limit OutOfRange 1..=5"),
+            (&[("limit", "6")][..], "limit OutOfRange 1..=5"),
+            (&[("limit", "x")][..], "limit NotANumber 1..=5"),
+            (
+                &[("offset", "-1")][..],
+                "offset NotANumber 0..=18446744073709551615",
+            ),
+        ] {
+            let refused = refusal(paging.page::<Test>(numbers(7), &query(pairs)));
+            assert_eq!(refused, ("bad_query", message.to_string()), "{pairs:?}");
+        }
+    }
+
+    #[test]
+    fn cursor_pages_hand_out_the_next_cursor() {
+        let paging = CursorPaging {
+            limit: Param::limit(2, 3),
+            cursor: "next",
+            prefix: "c_",
+        };
+        let page = |pairs: &[(&str, &str)]| paging.page::<Test>(numbers(5), &query(pairs));
+        assert_eq!(page(&[]).unwrap(), (numbers(2), Some("c_2".to_string())));
+        assert_eq!(page(&[("next", "")]).unwrap(), page(&[]).unwrap());
+        assert_eq!(
+            page(&[("next", "c_2")]).unwrap(),
+            (vec![json!(2), json!(3)], Some("c_4".to_string()))
+        );
+        assert_eq!(page(&[("next", "c_4")]).unwrap(), (vec![json!(4)], None));
+        assert_eq!(
+            page(&[("next", "c_3"), ("limit", "3")]).unwrap(),
+            (vec![json!(3), json!(4)], None)
+        );
+        for bad in ["x_2", "c_x", "c_-1"] {
+            assert_eq!(
+                refusal(page(&[("next", bad)])),
+                (
+                    "bad_query",
+                    "next UnknownCursor 0..=18446744073709551615".into()
+                ),
+                "{bad}"
+            );
+        }
+        assert_eq!(refusal(page(&[("limit", "4")])).0, "bad_query");
+    }
+
+    async fn body(text: &'static str) -> Body<Test> {
+        let request = Request::new(axum::body::Body::from(text));
+        match Body::<Test>::from_request(request, &()).await {
+            Ok(body) => body,
+            Err(_) => panic!("the body was refused before the handler asked"),
+        }
+    }
+
+    #[tokio::test]
+    async fn bodies_are_judged_when_the_handler_asks() {
+        assert_eq!(body("").await.object_or_empty().unwrap(), Map::new());
+        assert_eq!(refusal(body("").await.object()).0, "bad_body");
+        let object = body(r#"{"a": 1}"#).await.object().unwrap();
+        assert_eq!(Value::Object(object), json!({"a": 1}));
+        for text in ["[1]", "\"text\"", "{not json"] {
+            assert_eq!(refusal(body(text).await.object()).0, "bad_body", "{text}");
+            assert_eq!(
+                refusal(body(text).await.object_or_empty()).0,
+                "bad_body",
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_poisoned_lock_is_the_vendors_internal_error() {
+        let store = Store::<Test, u32>::new(0);
+        let holder = store.clone();
+        let crashed = std::thread::spawn(move || {
+            let _guard = holder.lock().map_err(|_| ()).unwrap();
+            panic!("a handler panics holding the state");
+        })
+        .join();
+        assert!(crashed.is_err());
+        let refused = refusal(store.lock().map(|_| ()));
+        assert_eq!(refused, ("internal", "unavailable".to_string()));
+    }
+
+    #[tokio::test]
+    async fn a_failure_is_sent_in_the_vendors_envelope() {
+        let response = Failure::<Test>::new(StatusCode::TOO_MANY_REQUESTS, "slow", "wait")
+            .with("param", "limit")
+            .retry_after(7)
+            .into_response();
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "7");
+        let bytes = axum::body::to_bytes(response.into_body(), 1024)
+            .await
+            .unwrap();
+        let body: Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(
+            body,
+            json!({"code": "slow", "message": "wait", "param": "limit"})
+        );
+        let plain = Failure::<Test>::new(StatusCode::NOT_FOUND, "gone", "no").into_response();
+        assert!(plain.headers().get(header::RETRY_AFTER).is_none());
+    }
+
+    #[test]
+    fn tokens_expire() {
+        let mut tokens = Tokens::default();
+        tokens.issue("live", 1, Duration::from_secs(60));
+        tokens.issue("dead", 2, Duration::ZERO);
+        assert!(matches!(tokens.check("live"), TokenCheck::Valid(1)));
+        assert!(matches!(tokens.check("dead"), TokenCheck::Expired));
+        assert!(matches!(tokens.check("other"), TokenCheck::Unknown));
     }
 }

@@ -18,7 +18,6 @@ pub mod rate_limit;
 pub mod redact;
 pub mod result;
 pub mod route;
-pub mod sandbox;
 pub mod selection;
 pub mod server;
 pub mod sse;

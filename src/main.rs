@@ -7,7 +7,6 @@ use std::sync::Arc;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use leads_mcp::client_config::{self, Client};
 use leads_mcp::config::{self, Config, Flags, HttpConfig, ProcessEnv, VendorEnv};
-use leads_mcp::sandbox::Sandbox;
 use leads_mcp::server::Served;
 use leads_mcp::{bundle, doctor, transport, vendors};
 use tracing_subscriber::EnvFilter;
@@ -168,13 +167,12 @@ async fn run(cli: Cli) -> ExitCode {
     // Keep the sandbox alive for the whole run.
     let mut _sandbox = None;
     let vendor_env = if g.sandbox {
-        match Sandbox::start().await {
-            Ok(sandbox) => {
-                let env = VendorEnv::from_pairs(sandbox.env());
-                _sandbox = Some(sandbox);
+        match start_sandbox().await {
+            Ok((env, running)) => {
+                _sandbox = Some(running);
                 env
             }
-            Err(e) => return fail(format!("cannot start the sandbox: {e}")),
+            Err(e) => return fail(e),
         }
     } else {
         let prefixes: Vec<&str> = vendors::REGISTRY.iter().map(|v| v.env_prefix).collect();
@@ -280,6 +278,26 @@ async fn run(cli: Cli) -> ExitCode {
         Err(e) => fail(e),
     }
 }
+
+/// Starts the simulations `--sandbox` serves: the variables that point every
+/// vendor at them, and the handle that keeps them running.
+#[cfg(feature = "sandbox")]
+async fn start_sandbox() -> Result<(VendorEnv, Box<dyn std::any::Any>), String> {
+    let sandbox = leads_mcp_sandbox::Sandbox::start()
+        .await
+        .map_err(|e| format!("cannot start the sandbox: {e}"))?;
+    Ok((VendorEnv::from_pairs(sandbox.env()), Box::new(sandbox)))
+}
+
+/// Built without the `sandbox` feature: there are no simulations to start.
+#[cfg(not(feature = "sandbox"))]
+async fn start_sandbox() -> Result<(VendorEnv, Box<dyn std::any::Any>), String> {
+    Err(NO_SANDBOX.to_string())
+}
+
+#[cfg(not(feature = "sandbox"))]
+const NO_SANDBOX: &str = "--sandbox is not in this build: leads-mcp was built without its `sandbox` cargo feature. \
+Build or install it with the default features to get the sandbox: `cargo build --release`, or `cargo install --locked --path .` from a clone";
 
 fn fail(message: String) -> ExitCode {
     eprintln!("leads-mcp: error: {message}");

@@ -8,7 +8,7 @@
 use std::time::{Duration, Instant};
 
 use crate::common::*;
-use leads_mcp::sandbox::Fault;
+use leads_mcp_sandbox::Fault;
 use rmcp::model::{
     LoggingLevel, ReadResourceRequestParams, ResourceContents, SetLevelRequestParams,
 };

@@ -3,8 +3,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use crate::common::*;
-use leads_mcp::sandbox::Fault;
-use leads_mcp::sandbox::leadpanther::{CLIENT_A, CLIENT_C, READ_KEY};
+use leads_mcp_sandbox::Fault;
+use leads_mcp_sandbox::leadpanther::{CLIENT_A, CLIENT_C, READ_KEY};
 use rmcp::model::CallToolRequestParams;
 use serde_json::{Value, json};
 use tokio::io::AsyncReadExt;
@@ -38,7 +38,7 @@ fn fault(
 #[tokio::test]
 async fn only_catalog_routes_can_be_called() {
     let up = Upstream::start().await;
-    let client = leadpanther(&up, Some(leads_mcp::sandbox::leadpanther::FULL_KEY), &[]).await;
+    let client = leadpanther(&up, Some(leads_mcp_sandbox::leadpanther::FULL_KEY), &[]).await;
     for guessed in [
         "leadpanther_list_accounts",
         "leadpanther_list_webhooks",
@@ -106,7 +106,7 @@ async fn only_catalog_routes_can_be_called() {
 #[tokio::test]
 async fn client_id_selects_the_agency_route_and_only_then() {
     let up = Upstream::start().await;
-    let client = leadpanther(&up, Some(leads_mcp::sandbox::leadpanther::FULL_KEY), &[]).await;
+    let client = leadpanther(&up, Some(leads_mcp_sandbox::leadpanther::FULL_KEY), &[]).await;
     for tool in [
         "leadpanther_list_leads",
         "leadpanther_list_activity",
@@ -212,7 +212,7 @@ async fn keys_never_appear_in_logs_or_results() {
     let up = Upstream::start().await;
     let secret = "lp_live_DO_NOT_LEAK_7f3a9c";
     let mut results = Vec::new();
-    for key in [leads_mcp::sandbox::leadpanther::FULL_KEY, secret] {
+    for key in [leads_mcp_sandbox::leadpanther::FULL_KEY, secret] {
         let mut env = with_key(&up, Some(key));
         env.push(("RUST_LOG".into(), "trace".into()));
         let (client, stderr) = stdio_with(
@@ -244,9 +244,7 @@ async fn keys_never_appear_in_logs_or_results() {
     // The wrong key got a 401 that names the variable, not the key.
     let joined = results.join("\n");
     assert!(joined.contains("LEADPANTHER_API_KEY"));
-    assert!(
-        !joined.contains(secret) && !joined.contains(leads_mcp::sandbox::leadpanther::FULL_KEY)
-    );
+    assert!(!joined.contains(secret) && !joined.contains(leads_mcp_sandbox::leadpanther::FULL_KEY));
     assert!(up.requests().len() >= 8);
 }
 
@@ -295,7 +293,7 @@ async fn errors_follow_the_guides_decision_tree() {
     client.cancel().await.unwrap();
     up.requests();
 
-    let client = leadpanther(&up, Some(leads_mcp::sandbox::leadpanther::FULL_KEY), &[]).await;
+    let client = leadpanther(&up, Some(leads_mcp_sandbox::leadpanther::FULL_KEY), &[]).await;
     // 403 for a client without a grant.
     let r = call(
         &client,
@@ -358,7 +356,7 @@ async fn errors_follow_the_guides_decision_tree() {
 #[tokio::test]
 async fn invalid_arguments_are_refused_before_sending() {
     let up = Upstream::start().await;
-    let client = leadpanther(&up, Some(leads_mcp::sandbox::leadpanther::FULL_KEY), &[]).await;
+    let client = leadpanther(&up, Some(leads_mcp_sandbox::leadpanther::FULL_KEY), &[]).await;
     for (tool, a, mentions) in [
         ("leadpanther_list_posts", json!({"limit": 101}), "limit"),
         ("leadpanther_list_posts", json!({"limit": 0}), "limit"),
@@ -429,7 +427,7 @@ fn args_of(v: Value) -> Option<serde_json::Map<String, Value>> {
 #[tokio::test]
 async fn transient_read_failures_are_retried_and_writes_are_not() {
     let up = Upstream::start().await;
-    let client = leadpanther(&up, Some(leads_mcp::sandbox::leadpanther::FULL_KEY), &[]).await;
+    let client = leadpanther(&up, Some(leads_mcp_sandbox::leadpanther::FULL_KEY), &[]).await;
 
     up.sandbox
         .inject(fault("GET", "/api/v1/me", 503, json!({}), &[], 1));
@@ -537,7 +535,7 @@ async fn an_unreachable_vendor_is_a_tool_error_and_the_server_keeps_serving() {
 #[tokio::test]
 async fn third_party_text_is_marked_and_hidden_characters_removed() {
     let up = Upstream::start().await;
-    let client = leadpanther(&up, Some(leads_mcp::sandbox::leadpanther::FULL_KEY), &[]).await;
+    let client = leadpanther(&up, Some(leads_mcp_sandbox::leadpanther::FULL_KEY), &[]).await;
     up.sandbox.inject(fault(
         "GET",
         "/api/v1/activity",

@@ -9,12 +9,12 @@ use std::collections::BTreeSet;
 
 use crate::common::every_tool::*;
 use crate::common::*;
-use leads_mcp::sandbox::leadgenius::{
+use leads_mcp_sandbox::leadgenius::{
     ACCESS_TOKEN, API_KEY, CLIENT_A, CLIENT_A_ID, CLIENT_A_LEADS, CLIENT_B, CLIENT_B_ID,
     CLIENT_B_LEADS, COMPANY_ID, EMAIL, EXPIRED_TOKEN, PASSWORD, SHORT_LIVED_EMAIL, TOKEN_PREFIX,
     USER_ID, lead_id,
 };
-use leads_mcp::sandbox::{Fault, Recorded};
+use leads_mcp_sandbox::{Fault, Recorded};
 use serde_json::{Value, json};
 
 // ---------------------------------------------------------------------------

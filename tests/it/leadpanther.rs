@@ -5,7 +5,7 @@
 
 use crate::common::every_tool::*;
 use crate::common::*;
-use leads_mcp::sandbox::leadpanther::{CLIENT_A, CLIENT_B, FULL_KEY};
+use leads_mcp_sandbox::leadpanther::{CLIENT_A, CLIENT_B, FULL_KEY};
 use serde_json::json;
 
 const AGENCY_DRAFT: &str = "00000000-0000-4000-8000-000000000100";

@@ -6,8 +6,8 @@
 
 use crate::common::every_tool::*;
 use crate::common::*;
-use leads_mcp::sandbox::Fault;
-use leads_mcp::sandbox::leadspro::{GROWTH_KEY, LOW_KEY, SPENT_KEY, STARTER_KEY, THROTTLED_KEY};
+use leads_mcp_sandbox::Fault;
+use leads_mcp_sandbox::leadspro::{GROWTH_KEY, LOW_KEY, SPENT_KEY, STARTER_KEY, THROTTLED_KEY};
 use serde_json::{Value, json};
 
 const ARGS: &[&str] = &["--vendors", "leadspro"];

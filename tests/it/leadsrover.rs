@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use crate::common::every_tool::*;
 use crate::common::*;
 use crate::rover::vendor;
-use leads_mcp::sandbox::leadsrover::AGENT_GUIDE;
+use leads_mcp_sandbox::leadsrover::AGENT_GUIDE;
 use serde_json::{Value, json};
 
 crate::every_tool_tests!(vendor);

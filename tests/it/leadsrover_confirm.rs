@@ -7,7 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use crate::common::*;
-use leads_mcp::sandbox::leadsrover::FULL_KEY;
+use leads_mcp_sandbox::leadsrover::FULL_KEY;
 use rmcp::model::{CallToolRequestParams, CallToolResponse, CallToolResult, InputResponses};
 use serde_json::{Value, json};
 

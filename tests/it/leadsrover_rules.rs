@@ -7,7 +7,7 @@
 use std::time::{Duration, Instant};
 
 use crate::common::*;
-use leads_mcp::sandbox::leadsrover::{QUOTA_SPENT_KEY, READ_KEY};
+use leads_mcp_sandbox::leadsrover::{QUOTA_SPENT_KEY, READ_KEY};
 use serde_json::{Value, json};
 
 #[tokio::test]

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use crate::common::*;
-use leads_mcp::sandbox::leadsrover::{ANSWER_DELAY, SEND_DELAY};
+use leads_mcp_sandbox::leadsrover::{ANSWER_DELAY, SEND_DELAY};
 use serde_json::{Value, json};
 
 /// What the agent did to one thread.

@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use crate::common::*;
-use leads_mcp::sandbox::leadpanther::CLIENT_A;
+use leads_mcp_sandbox::leadpanther::CLIENT_A;
 use serde_json::{Value, json};
 
 const TOKEN: &str = "test-token-0123456789abcdef";

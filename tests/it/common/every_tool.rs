@@ -15,7 +15,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use leads_mcp::sandbox::Recorded;
+use leads_mcp_sandbox::Recorded;
 use rmcp::model::CallToolResult;
 use serde_json::Value;
 

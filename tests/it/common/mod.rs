@@ -9,7 +9,7 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use leads_mcp::sandbox::{Recorded, Sandbox};
+use leads_mcp_sandbox::{Recorded, Sandbox};
 use rmcp::model::{
     CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig, ElicitRequestParams,
     ElicitResult, ElicitationAction, Implementation, LoggingMessageNotificationParam,
@@ -459,8 +459,8 @@ pub fn vendor_fault(
     body: Value,
     headers: &[(&str, &str)],
     times: usize,
-) -> leads_mcp::sandbox::Fault {
-    leads_mcp::sandbox::Fault {
+) -> leads_mcp_sandbox::Fault {
+    leads_mcp_sandbox::Fault {
         vendor: vendor.into(),
         method: method.into(),
         path: path.into(),

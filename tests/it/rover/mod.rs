@@ -3,8 +3,8 @@
 //! and what every LeadsRover request must look like.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use leads_mcp::sandbox::leadsrover::FULL_KEY;
-use leads_mcp::sandbox::{Fault, Recorded};
+use leads_mcp_sandbox::leadsrover::FULL_KEY;
+use leads_mcp_sandbox::{Fault, Recorded};
 use serde_json::Value;
 
 use crate::common::every_tool::{RequestId, Vendor, bearer};

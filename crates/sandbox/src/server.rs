@@ -1,15 +1,6 @@
-//! Simulated vendor APIs, in memory, on a loopback port: what `--sandbox`
-//! serves and what the tests call. Each vendor's simulation is an axum
-//! router mounted under `/<vendor>` + its documented base path.
-//!
-//! Every request is recorded (method, path, query, headers, body) so tests
-//! can assert exactly what went upstream, and tests can inject faults.
-
-pub mod leadgenius;
-pub mod leadmetrics;
-pub mod leadpanther;
-pub mod leadspro;
-pub mod leadsrover;
+//! The sandbox server: every simulation mounted on one loopback port, with
+//! each request recorded (method, path, query, headers, body) so tests can
+//! assert exactly what went upstream, and faults injected where tests ask.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -24,15 +15,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 use tokio::task::JoinHandle;
 
-/// One vendor's simulation.
-pub struct Simulation {
-    pub vendor: &'static str,
-    /// The documented base URL's path (`/api/v1`), kept so base URLs validate.
-    pub base_path: &'static str,
-    /// The variables that point the vendor at the sandbox, given its base URL.
-    pub env: fn(base_url: &str) -> Vec<(String, String)>,
-    pub router: fn() -> Router,
-}
+use crate::kit::Simulation;
+use crate::{leadgenius, leadmetrics, leadpanther, leadspro, leadsrover};
 
 /// The simulations, one per vendor that has one.
 pub static SIMULATIONS: &[Simulation] = &[
@@ -139,7 +123,9 @@ impl Sandbox {
         let addr = listener.local_addr()?;
         let task = tokio::spawn(async move {
             if let Err(e) = axum::serve(listener, app).await {
-                tracing::error!("sandbox stopped: {e}");
+                // Under the server's target, which its default log filter
+                // (`leads_mcp=…`, documented for RUST_LOG) lets through.
+                tracing::error!(target: "leads_mcp::sandbox", "sandbox stopped: {e}");
             }
         });
         Ok(Self { addr, shared, task })
@@ -284,10 +270,4 @@ async fn record_and_inject(
         chunk
     });
     Response::from_parts(parts, Body::from_stream(body))
-}
-
-/// A request id in the vendors' `req_` + 24 hex characters style.
-pub fn request_id() -> String {
-    let hex = uuid::Uuid::new_v4().simple().to_string();
-    format!("req_{}", &hex[..24])
 }

@@ -17,17 +17,16 @@
 //! Seeded approved drafts have no browser behind them: they stay approved.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Map, Value, json};
 
-use super::Simulation;
+use crate::kit::{self, BadQuery, Failure, OffsetPaging, Param, Simulation, Vendor};
 
 pub const SIMULATION: Simulation = Simulation {
     vendor: "leadsrover",
@@ -178,7 +177,7 @@ struct Sim {
     windows: HashMap<&'static str, Window>,
 }
 
-type Db = Arc<Mutex<Sim>>;
+type Db = kit::Store<LeadsRover, Sim>;
 
 fn now_iso() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
@@ -239,12 +238,52 @@ impl Message {
     }
 }
 
+/// The reference's rule for `snoozedUntil`: an RFC 3339 timestamp (a date,
+/// a time and an offset) later than now. The server checks the same rule
+/// before it sends; the simulation holds its own copy, as the vendor does.
 fn is_future(t: &Option<String>) -> bool {
-    t.as_deref()
-        .is_some_and(|t| crate::guard::is_future_timestamp(t, chrono::Utc::now()))
+    t.as_deref().is_some_and(|t| {
+        chrono::DateTime::parse_from_rfc3339(t).is_ok_and(|t| t > chrono::Utc::now())
+    })
 }
 
 impl Conversation {
+    /// A sendable thread with `messages`, in no folder, nothing queued.
+    fn open(
+        id: u64,
+        recipient: String,
+        recipient_reddit_id: String,
+        lead_id: Option<u64>,
+        product_name: &'static str,
+        messages: Vec<Message>,
+    ) -> Self {
+        Self {
+            id,
+            recipient,
+            recipient_reddit_id,
+            lead_id,
+            product_name,
+            messages,
+            converted_at: None,
+            archived_at: None,
+            snoozed_until: None,
+            sendable: true,
+            queued_reply: None,
+            script: VecDeque::new(),
+        }
+    }
+
+    /// A message sent now, by us or by them.
+    fn arrive(&mut self, body: String, from_us: bool, source: Option<&'static str>) {
+        self.messages.push(Message {
+            id: self.messages.len() as u64 + 1,
+            body,
+            from_us,
+            sent_at: now_iso(),
+            source,
+        });
+    }
+
     fn last(&self) -> Option<&Message> {
         self.messages.last()
     }
@@ -380,14 +419,7 @@ impl World {
                 let Some(body) = c.queued_reply.take() else {
                     return;
                 };
-                let mid = c.messages.len() as u64 + 1;
-                c.messages.push(Message {
-                    id: mid,
-                    body,
-                    from_us: true,
-                    sent_at: now_iso(),
-                    source: Some("api"),
-                });
+                c.arrive(body, true, Some("api"));
                 if !c.script.is_empty() {
                     self.schedule(ANSWER_DELAY, Event::Answer(id));
                 }
@@ -397,14 +429,7 @@ impl World {
                     return;
                 };
                 if let Some(body) = c.script.pop_front() {
-                    let mid = c.messages.len() as u64 + 1;
-                    c.messages.push(Message {
-                        id: mid,
-                        body: body.into(),
-                        from_us: false,
-                        sent_at: now_iso(),
-                        source: None,
-                    });
+                    c.arrive(body.into(), false, None);
                 }
             }
             Event::OpenConversation(lead_id) => self.open_conversation(lead_id),
@@ -470,13 +495,13 @@ impl World {
             .find(|p| p.id == lead.product_id)
             .map_or("", |p| p.name);
         let id = self.new_id();
-        self.conversations.push(Conversation {
+        self.conversations.push(Conversation::open(
             id,
-            recipient: lead.author.clone(),
-            recipient_reddit_id: format!("t2_ex{lead_id}"),
-            lead_id: Some(lead_id),
+            lead.author.clone(),
+            format!("t2_ex{lead_id}"),
+            Some(lead_id),
             product_name,
-            messages: vec![
+            vec![
                 Message {
                     id: 1,
                     body: draft.content,
@@ -492,13 +517,7 @@ impl World {
                     source: None,
                 },
             ],
-            converted_at: None,
-            archived_at: None,
-            snoozed_until: None,
-            sendable: true,
-            queued_reply: None,
-            script: VecDeque::new(),
-        });
+        ));
     }
 }
 
@@ -791,20 +810,14 @@ fn conversation(s: ConversationSeed) -> Conversation {
     if let Some(theirs) = s.theirs {
         messages.push(msg(2, false, s.day, theirs));
     }
-    Conversation {
-        id: s.id,
-        recipient: format!("example_user_{}", s.user),
-        recipient_reddit_id: format!("t2_exu{}", s.user),
-        lead_id: s.lead,
-        product_name: s.product,
+    Conversation::open(
+        s.id,
+        format!("example_user_{}", s.user),
+        format!("t2_exu{}", s.user),
+        s.lead,
+        s.product,
         messages,
-        converted_at: None,
-        archived_at: None,
-        snoozed_until: None,
-        sendable: true,
-        queued_reply: None,
-        script: VecDeque::new(),
-    }
+    )
 }
 
 fn conversations() -> Vec<Conversation> {
@@ -971,23 +984,37 @@ fn seed() -> Sim {
 // Envelopes, auth, rate limits
 // ---------------------------------------------------------------------------
 
-/// An answer in the reference's error envelope.
-struct ApiError {
-    status: StatusCode,
-    code: &'static str,
-    message: String,
-    retry_after: Option<u64>,
+/// The reference's error envelope: `{"error": {"code", "message", "doc_url"}}`.
+struct LeadsRover;
+
+impl Vendor for LeadsRover {
+    fn envelope(f: &ApiError) -> Value {
+        json!({"error": {"code": f.code, "message": f.message, "doc_url": DOC_URL}})
+    }
+
+    fn internal() -> ApiError {
+        error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL_ERROR",
+            "Server error",
+        )
+    }
+
+    fn bad_body() -> ApiError {
+        bad_request("Invalid parameters: a JSON object body is required")
+    }
+
+    fn bad_query(q: &BadQuery) -> ApiError {
+        bad_request(format!("Invalid parameter: {}", q.name))
+    }
 }
 
-type Result<T> = std::result::Result<T, ApiError>;
+type ApiError = Failure<LeadsRover>;
+type Result<T> = kit::Result<T, LeadsRover>;
+type Body = kit::Body<LeadsRover>;
 
 fn error(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
-    ApiError {
-        status,
-        code,
-        message: message.into(),
-        retry_after: None,
-    }
+    Failure::new(status, code, message)
 }
 
 fn bad_request(message: impl Into<String>) -> ApiError {
@@ -1000,20 +1027,6 @@ fn not_found(message: &str) -> ApiError {
 
 fn conflict(message: impl Into<String>) -> ApiError {
     error(StatusCode::CONFLICT, "CONFLICT", message)
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let body =
-            json!({"error": {"code": self.code, "message": self.message, "doc_url": DOC_URL}});
-        let mut response = (self.status, axum::Json(body)).into_response();
-        if let Some(secs) = self.retry_after
-            && let Ok(v) = HeaderValue::from_str(&secs.to_string())
-        {
-            response.headers_mut().insert(header::RETRY_AFTER, v);
-        }
-        response
-    }
 }
 
 fn data(value: Value) -> Response {
@@ -1039,11 +1052,7 @@ fn serve(
     f: impl FnOnce(&mut World) -> Result<Response>,
 ) -> Response {
     let run = || -> Result<Response> {
-        let key = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "));
-        let (key, account, can_write) = match key {
+        let (key, account, can_write) = match kit::bearer(headers) {
             Some(FULL_KEY) => (FULL_KEY, "main", true),
             Some(READ_KEY) => (READ_KEY, "main", false),
             Some(QUOTA_SPENT_KEY) => (QUOTA_SPENT_KEY, "trial", true),
@@ -1062,13 +1071,7 @@ fn serve(
                 "This API key lacks the write scope",
             ));
         }
-        let mut sim = db.lock().map_err(|_| {
-            error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "INTERNAL_ERROR",
-                "Server error",
-            )
-        })?;
+        let mut sim = db.lock()?;
         let now = Instant::now();
         let window = sim.windows.entry(key).or_default();
         let (log, limit) = match access {
@@ -1084,22 +1087,18 @@ fn serve(
         if log.len() >= limit {
             let oldest = log.front().copied().unwrap_or(now);
             let wait = MINUTE.saturating_sub(now.duration_since(oldest));
-            let mut e = error(
+            return Err(error(
                 StatusCode::TOO_MANY_REQUESTS,
                 "RATE_LIMITED",
                 "Too many requests",
-            );
-            e.retry_after = Some(wait.as_secs_f64().ceil() as u64);
-            return Err(e);
+            )
+            .retry_after(wait.as_secs_f64().ceil() as u64));
         }
         log.push_back(now);
-        let world = sim.worlds.get_mut(account).ok_or_else(|| {
-            error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "INTERNAL_ERROR",
-                "Server error",
-            )
-        })?;
+        let world = sim
+            .worlds
+            .get_mut(account)
+            .ok_or_else(LeadsRover::internal)?;
         world.advance(now);
         f(world)
     };
@@ -1110,20 +1109,14 @@ fn serve(
 // Parameters
 // ---------------------------------------------------------------------------
 
-type Params = HashMap<String, String>;
+type Params = kit::Query;
 
 fn id(raw: &str) -> Result<u64> {
     raw.parse().map_err(|_| not_found("Resource not found"))
 }
 
-fn number(q: &Params, name: &str, min: u64, max: u64) -> Result<Option<u64>> {
-    match q.get(name) {
-        None => Ok(None),
-        Some(v) => match v.parse::<u64>() {
-            Ok(n) if (min..=max).contains(&n) => Ok(Some(n)),
-            _ => Err(bad_request(format!("Invalid parameter: {name}"))),
-        },
-    }
+fn number(q: &Params, name: &'static str, min: u64, max: u64) -> Result<Option<u64>> {
+    kit::number(q, name, min, max).map_err(|bad| LeadsRover::bad_query(&bad))
 }
 
 fn one_of<'a>(q: &'a Params, name: &str, allowed: &[&str]) -> Result<Option<&'a str>> {
@@ -1137,36 +1130,23 @@ fn one_of<'a>(q: &'a Params, name: &str, allowed: &[&str]) -> Result<Option<&'a 
     }
 }
 
+/// Limit/offset pagination: 50 by default, at most 100.
+const PAGING: OffsetPaging = OffsetPaging::new(Param::limit(50, 100));
+
 fn page(items: Vec<Value>, q: &Params) -> Result<Response> {
-    let limit = number(q, "limit", 1, 100)?.unwrap_or(50) as usize;
-    let offset = number(q, "offset", 0, u64::MAX)?.unwrap_or(0) as usize;
-    let total = items.len();
-    let page: Vec<Value> = items.into_iter().skip(offset).take(limit).collect();
+    let page = PAGING.page(items, q)?;
     Ok(axum::Json(json!({
-        "data": page,
-        "pagination": {"total": total, "limit": limit, "offset": offset, "hasMore": offset + limit < total}
+        "data": page.items,
+        "pagination": {"total": page.total, "limit": page.limit, "offset": page.offset, "hasMore": page.has_more}
     }))
     .into_response())
 }
 
-fn body(b: Option<axum::Json<Value>>) -> Result<Map<String, Value>> {
-    match b {
-        Some(axum::Json(Value::Object(map))) => Ok(map),
-        _ => Err(bad_request(
-            "Invalid parameters: a JSON object body is required",
-        )),
-    }
-}
-
 /// The path id and the JSON body of a write, which may only hold `allowed` fields.
-fn id_and_body(
-    raw: &str,
-    b: Option<axum::Json<Value>>,
-    allowed: &[&str],
-) -> Result<(u64, Map<String, Value>)> {
+fn id_and_body(raw: &str, b: Body, allowed: &[&str]) -> Result<(u64, Map<String, Value>)> {
     let id = id(raw)?;
-    let b = body(b)?;
-    match b.keys().find(|k| !allowed.contains(&k.as_str())) {
+    let b = b.object()?;
+    match kit::unknown_field(&b, allowed) {
         Some(k) => Err(bad_request(format!(
             "Invalid parameters: unknown field {k}"
         ))),
@@ -1318,11 +1298,11 @@ async fn update_lead(
     State(db): State<Db>,
     headers: HeaderMap,
     Path(raw): Path<String>,
-    b: Option<axum::Json<Value>>,
+    b: Body,
 ) -> Response {
     serve(&db, &headers, Access::Write, |w| {
         let (lid, b) = id_and_body(&raw, b, &["status", "contactMethod"])?;
-        let status = match b.get("status").and_then(Value::as_str) {
+        let status = match kit::str_field(&b, "status") {
             Some("new") => "new",
             Some("contacted") => "contacted",
             _ => {
@@ -1332,10 +1312,7 @@ async fn update_lead(
             }
         };
         if !matches!(b.get("contactMethod"), None | Some(Value::Null))
-            && !matches!(
-                b.get("contactMethod").and_then(Value::as_str),
-                Some("dm" | "comment")
-            )
+            && !matches!(kit::str_field(&b, "contactMethod"), Some("dm" | "comment"))
         {
             return Err(bad_request(
                 "Invalid parameters: contactMethod must be dm or comment",
@@ -1383,11 +1360,11 @@ async fn set_feedback(
     State(db): State<Db>,
     headers: HeaderMap,
     Path(raw): Path<String>,
-    b: Option<axum::Json<Value>>,
+    b: Body,
 ) -> Response {
     serve(&db, &headers, Access::Write, |w| {
         let (lid, b) = id_and_body(&raw, b, &["feedback", "reason", "note"])?;
-        let feedback = match b.get("feedback").and_then(Value::as_str) {
+        let feedback = match kit::str_field(&b, "feedback") {
             Some(f @ ("like" | "dislike")) => f.to_string(),
             _ => {
                 return Err(bad_request(
@@ -1468,7 +1445,7 @@ async fn create_draft(
     State(db): State<Db>,
     headers: HeaderMap,
     Path(raw): Path<String>,
-    b: Option<axum::Json<Value>>,
+    b: Body,
 ) -> Response {
     serve(&db, &headers, Access::Write, |w| {
         let (lid, b) = id_and_body(&raw, b, &["content", "dmSubject"])?;
@@ -1590,11 +1567,11 @@ async fn reply(
     State(db): State<Db>,
     headers: HeaderMap,
     Path(raw): Path<String>,
-    b: Option<axum::Json<Value>>,
+    b: Body,
 ) -> Response {
     serve(&db, &headers, Access::Write, |w| {
         let (cid, b) = id_and_body(&raw, b, &["message"])?;
-        let message = match b.get("message").and_then(Value::as_str) {
+        let message = match kit::str_field(&b, "message") {
             Some(m) if !m.trim().is_empty() => m.to_string(),
             _ => return Err(bad_request("Invalid parameters: message is required")),
         };
@@ -1618,7 +1595,7 @@ async fn update_conversation(
     State(db): State<Db>,
     headers: HeaderMap,
     Path(raw): Path<String>,
-    b: Option<axum::Json<Value>>,
+    b: Body,
 ) -> Response {
     serve(&db, &headers, Access::Write, |w| {
         let fields = ["archived", "converted", "snoozedUntil", "cancelQueuedReply"];
@@ -1815,7 +1792,7 @@ async fn not_found_route() -> ApiError {
 }
 
 pub fn router() -> Router {
-    let db: Db = Arc::new(Mutex::new(seed()));
+    let db = Db::new(seed());
     Router::new()
         .route("/api/v1/me", get(me))
         .route("/api/v1/products", get(list_products))
@@ -1849,7 +1826,7 @@ pub fn router() -> Router {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sandbox::Sandbox;
+    use crate::server::Sandbox;
     use reqwest::Method;
 
     /// One bodiless request: status, Retry-After and the error code, if any.
@@ -1859,7 +1836,10 @@ mod tests {
         method: Method,
         path: &str,
     ) -> (u16, Option<String>, Value) {
-        crate::upstream::install_crypto_provider();
+        // The simulation serves plain HTTP, but reqwest is built with
+        // `rustls-no-provider` across the workspace, so a client needs a
+        // process-wide provider before it can be built.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let url = format!("{}{path}", sandbox.base_url("leadsrover").unwrap());
         let resp = reqwest::Client::new()
             .request(method, url)

@@ -3,16 +3,15 @@
 //! Client C not), 409 on published posts, and the guide's placeholder data.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
+use axum::routing::{MethodRouter, delete, get, post};
 use serde_json::{Map, Value, json};
 
-use super::{Simulation, request_id};
+use crate::kit::{self, BadQuery, Failure, OffsetPaging, Param, Simulation, Vendor, request_id};
 
 pub const SIMULATION: Simulation = Simulation {
     vendor: "leadpanther",
@@ -90,7 +89,7 @@ fn new_id(next_id: &mut u64) -> String {
     format!("00000000-0000-4000-8000-{:012}", *next_id)
 }
 
-type Db = Arc<Mutex<World>>;
+type Db = kit::Store<LeadPanther, World>;
 
 fn seed() -> World {
     let mut world = World {
@@ -167,40 +166,53 @@ fn seed() -> World {
     world
 }
 
-/// A failed answer in the guide's error envelope.
-struct ApiError {
-    status: StatusCode,
-    code: &'static str,
-    message: String,
+/// The guide's way of failing: `{"error": {"code", "message"}, "request_id"}`.
+struct LeadPanther;
+
+impl Vendor for LeadPanther {
+    fn envelope(f: &ApiError) -> Value {
+        json!({"error": {"code": f.code, "message": f.message}, "request_id": request_id()})
+    }
+
+    fn internal() -> ApiError {
+        error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "Internal error.",
+        )
+    }
+
+    fn bad_body() -> ApiError {
+        invalid_payload()
+    }
+
+    fn bad_query(_: &BadQuery) -> ApiError {
+        error(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "Invalid query parameters.",
+        )
+    }
 }
+
+type ApiError = Failure<LeadPanther>;
+type Result<T> = kit::Result<T, LeadPanther>;
+type Body = kit::Body<LeadPanther>;
 
 fn error(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
-    ApiError {
-        status,
-        code,
-        message: message.into(),
-    }
+    Failure::new(status, code, message)
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let body = json!({"error": {"code": self.code, "message": self.message}, "request_id": request_id()});
-        (self.status, axum::Json(body)).into_response()
-    }
+fn invalid_payload() -> ApiError {
+    error(StatusCode::BAD_REQUEST, "bad_request", "Invalid payload.")
 }
 
 fn data(value: Value) -> Response {
     axum::Json(json!({"data": value, "request_id": request_id()})).into_response()
 }
 
-type Result<T> = std::result::Result<T, ApiError>;
-
 fn scopes(headers: &HeaderMap) -> Result<Vec<&'static str>> {
-    let key = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    match key {
+    match kit::bearer(headers) {
         Some(FULL_KEY) => Ok(READ_SCOPES.iter().chain(WRITE_SCOPES).copied().collect()),
         Some(READ_KEY) => Ok(READ_SCOPES.to_vec()),
         _ => Err(error(
@@ -240,38 +252,14 @@ fn account(headers: &HeaderMap, params: &HashMap<String, String>, scope: &str) -
     }
 }
 
-fn page(query: &HashMap<String, String>) -> Result<(usize, usize)> {
-    let parse = |name: &str, default: usize| -> Result<usize> {
-        match query.get(name) {
-            None => Ok(default),
-            Some(v) => v.parse::<usize>().map_err(|_| {
-                error(
-                    StatusCode::BAD_REQUEST,
-                    "bad_request",
-                    "Invalid query parameters.",
-                )
-            }),
-        }
-    };
-    let limit = parse("limit", 50)?;
-    let offset = parse("offset", 0)?;
-    if !(1..=100).contains(&limit) {
-        return Err(error(
-            StatusCode::BAD_REQUEST,
-            "bad_request",
-            "Invalid query parameters.",
-        ));
-    }
-    Ok((limit, offset))
-}
+/// Limit/offset pagination: 50 by default, at most 100.
+const PAGING: OffsetPaging = OffsetPaging::new(Param::limit(50, 100));
 
-fn list(items: Vec<Value>, query: &HashMap<String, String>) -> Result<Response> {
-    let (limit, offset) = page(query)?;
-    let has_more = items.len() > offset + limit;
-    let page: Vec<Value> = items.into_iter().skip(offset).take(limit).collect();
+fn list(items: Vec<Value>, query: &kit::Query) -> Result<Response> {
+    let page = PAGING.page(items, query)?;
     Ok(axum::Json(json!({
-        "data": page,
-        "pagination": {"limit": limit, "offset": offset, "has_more": has_more},
+        "data": page.items,
+        "pagination": {"limit": page.limit, "offset": page.offset, "has_more": page.has_more},
         "request_id": request_id()
     }))
     .into_response())
@@ -283,26 +271,9 @@ fn with_account<T>(
     account: &str,
     f: impl FnOnce(&mut Account, &mut u64) -> Result<T>,
 ) -> Result<T> {
-    let mut world = db.lock().map_err(|_| {
-        error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal_error",
-            "Internal error.",
-        )
-    })?;
+    let mut world = db.lock()?;
     let World { accounts, next_id } = &mut *world;
     f(accounts.entry(account.to_string()).or_default(), next_id)
-}
-
-fn body_object(body: Option<axum::Json<Value>>) -> Result<Map<String, Value>> {
-    match body {
-        Some(axum::Json(Value::Object(map))) => Ok(map),
-        _ => Err(error(
-            StatusCode::BAD_REQUEST,
-            "bad_request",
-            "Invalid payload.",
-        )),
-    }
 }
 
 const POST_FIELDS: &[&str] = &[
@@ -329,11 +300,7 @@ fn check_post_fields(fields: &Map<String, Value>) -> Result<()> {
             _ => false,
         };
         if !ok {
-            return Err(error(
-                StatusCode::BAD_REQUEST,
-                "bad_request",
-                "Invalid payload.",
-            ));
+            return Err(invalid_payload());
         }
     }
     Ok(())
@@ -357,18 +324,19 @@ fn client_json(c: &Client) -> Value {
     json!({"id": c.id, "user_id": c.id, "name": c.name, "grant_status": if c.granted { "active" } else { "none" }})
 }
 
-async fn list_clients(
-    headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
-) -> Result<Response> {
+/// The path parameters of a route: `client_id` under `/clients/{client_id}`, and `id`.
+type Params = HashMap<String, String>;
+
+fn path_id(p: &Params) -> String {
+    p.get("id").cloned().unwrap_or_default()
+}
+
+async fn list_clients(headers: HeaderMap, Query(q): Query<kit::Query>) -> Result<Response> {
     account(&headers, &HashMap::new(), "clients:read")?;
     list(CLIENTS.iter().map(client_json).collect(), &q)
 }
 
-async fn get_client(
-    headers: HeaderMap,
-    Path(p): Path<HashMap<String, String>>,
-) -> Result<Response> {
+async fn get_client(headers: HeaderMap, Path(p): Path<Params>) -> Result<Response> {
     account(&headers, &HashMap::new(), "clients:read")?;
     let id = p.get("client_id").cloned().unwrap_or_default();
     CLIENTS
@@ -378,38 +346,69 @@ async fn get_client(
         .ok_or_else(|| error(StatusCode::NOT_FOUND, "not_found", "Client not found."))
 }
 
-async fn list_posts(
-    State(db): State<Db>,
-    headers: HeaderMap,
-    Path(p): Path<HashMap<String, String>>,
-    Query(q): Query<HashMap<String, String>>,
-) -> Result<Response> {
-    let acc = account(&headers, &p, "posts:read")?;
-    let posts = with_account(&db, &acc, |a, _| {
-        Ok(a.posts.iter().cloned().map(Value::Object).collect())
-    })?;
-    list(posts, &q)
+/// An account's posts or lead magnets, which share the shape of their routes.
+type Collection = fn(&mut Account) -> &mut Vec<Map<String, Value>>;
+
+fn posts(a: &mut Account) -> &mut Vec<Map<String, Value>> {
+    &mut a.posts
+}
+
+fn magnets(a: &mut Account) -> &mut Vec<Map<String, Value>> {
+    &mut a.lead_magnets
+}
+
+/// The item `id` of a collection; `what` names it in the 404.
+fn find<'a>(
+    items: &'a mut [Map<String, Value>],
+    id: &str,
+    what: &str,
+) -> Result<&'a mut Map<String, Value>> {
+    kit::find_by(items, "id", id).ok_or_else(|| {
+        error(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("{what} not found."),
+        )
+    })
+}
+
+/// `GET` of a list of the account scope: the scope it needs and what it lists.
+fn listing(scope: &'static str, items: fn(&mut Account) -> Vec<Value>) -> MethodRouter<Db> {
+    get(
+        move |State(db): State<Db>,
+              headers: HeaderMap,
+              Path(p): Path<Params>,
+              Query(q): Query<kit::Query>| async move {
+            let acc = account(&headers, &p, scope)?;
+            let items = with_account(&db, &acc, |a, _| Ok(items(a)))?;
+            list(items, &q)
+        },
+    )
+}
+
+/// `GET` of one post or lead magnet.
+fn fetching(scope: &'static str, items: Collection, what: &'static str) -> MethodRouter<Db> {
+    get(
+        move |State(db): State<Db>, headers: HeaderMap, Path(p): Path<Params>| async move {
+            let acc = account(&headers, &p, scope)?;
+            let id = path_id(&p);
+            let item = with_account(&db, &acc, |a, _| find(items(a), &id, what).cloned())?;
+            Ok::<_, ApiError>(data(Value::Object(item)))
+        },
+    )
 }
 
 async fn create_post(
     State(db): State<Db>,
     headers: HeaderMap,
-    Path(p): Path<HashMap<String, String>>,
-    body: Option<axum::Json<Value>>,
+    Path(p): Path<Params>,
+    body: Body,
 ) -> Result<Response> {
     let acc = account(&headers, &p, "posts:write")?;
-    let fields = body_object(body)?;
+    let fields = body.object()?;
     check_post_fields(&fields)?;
-    if fields
-        .get("text")
-        .and_then(Value::as_str)
-        .is_none_or(|t| t.trim().is_empty())
-    {
-        return Err(error(
-            StatusCode::BAD_REQUEST,
-            "bad_request",
-            "Invalid payload.",
-        ));
+    if kit::nonblank(&fields, "text").is_none() {
+        return Err(invalid_payload());
     }
     let post = with_account(&db, &acc, |a, world| {
         let mut post = Map::new();
@@ -431,43 +430,26 @@ async fn create_post(
     Ok((StatusCode::CREATED, data(Value::Object(post))).into_response())
 }
 
-fn find_post<'a>(a: &'a mut Account, id: &str) -> Result<&'a mut Map<String, Value>> {
-    a.posts
-        .iter_mut()
-        .find(|p| p.get("id").and_then(Value::as_str) == Some(id))
-        .ok_or_else(|| error(StatusCode::NOT_FOUND, "not_found", "Post not found."))
-}
-
+/// Published and publishing posts can't be changed (409).
 fn locked(post: &Map<String, Value>) -> bool {
     matches!(
-        post.get("status").and_then(Value::as_str),
+        kit::str_field(post, "status"),
         Some("published" | "publishing")
     )
-}
-
-async fn get_post(
-    State(db): State<Db>,
-    headers: HeaderMap,
-    Path(p): Path<HashMap<String, String>>,
-) -> Result<Response> {
-    let acc = account(&headers, &p, "posts:read")?;
-    let id = p.get("id").cloned().unwrap_or_default();
-    let post = with_account(&db, &acc, |a, _| find_post(a, &id).map(|p| p.clone()))?;
-    Ok(data(Value::Object(post)))
 }
 
 async fn update_post(
     State(db): State<Db>,
     headers: HeaderMap,
-    Path(p): Path<HashMap<String, String>>,
-    body: Option<axum::Json<Value>>,
+    Path(p): Path<Params>,
+    body: Body,
 ) -> Result<Response> {
     let acc = account(&headers, &p, "posts:write")?;
-    let fields = body_object(body)?;
+    let fields = body.object()?;
     check_post_fields(&fields)?;
-    let id = p.get("id").cloned().unwrap_or_default();
+    let id = path_id(&p);
     let post = with_account(&db, &acc, |a, _| {
-        let post = find_post(a, &id)?;
+        let post = find(&mut a.posts, &id, "Post")?;
         if locked(post) {
             return Err(error(
                 StatusCode::CONFLICT,
@@ -475,9 +457,7 @@ async fn update_post(
                 "Published or publishing posts cannot be updated.",
             ));
         }
-        for (k, v) in fields {
-            post.insert(k, v);
-        }
+        post.extend(fields);
         Ok(post.clone())
     })?;
     Ok(data(Value::Object(post)))
@@ -486,12 +466,12 @@ async fn update_post(
 async fn delete_post(
     State(db): State<Db>,
     headers: HeaderMap,
-    Path(p): Path<HashMap<String, String>>,
+    Path(p): Path<Params>,
 ) -> Result<Response> {
     let acc = account(&headers, &p, "posts:write")?;
-    let id = p.get("id").cloned().unwrap_or_default();
+    let id = path_id(&p);
     with_account(&db, &acc, |a, _| {
-        if locked(find_post(a, &id)?) {
+        if locked(find(&mut a.posts, &id, "Post")?) {
             return Err(error(
                 StatusCode::CONFLICT,
                 "conflict",
@@ -499,7 +479,7 @@ async fn delete_post(
             ));
         }
         a.posts
-            .retain(|p| p.get("id").and_then(Value::as_str) != Some(id.as_str()));
+            .retain(|p| kit::str_field(p, "id") != Some(id.as_str()));
         Ok(())
     })?;
     Ok(data(json!({"id": id, "deleted": true})))
@@ -508,55 +488,29 @@ async fn delete_post(
 async fn post_engagement(
     State(db): State<Db>,
     headers: HeaderMap,
-    Path(p): Path<HashMap<String, String>>,
+    Path(p): Path<Params>,
 ) -> Result<Response> {
     let acc = account(&headers, &p, "analytics:read")?;
-    let id = p.get("id").cloned().unwrap_or_default();
-    let published = with_account(&db, &acc, |a, _| find_post(a, &id).map(|p| locked(p)))?;
+    let id = path_id(&p);
+    let published = with_account(&db, &acc, |a, _| {
+        find(&mut a.posts, &id, "Post").map(|p| locked(p))
+    })?;
     let (impressions, reactions, comments) = if published { (1200, 48, 9) } else { (0, 0, 0) };
     Ok(data(
         json!({"post_id": id, "impressions": impressions, "reactions": reactions, "comments": comments, "reposts": 2 * comments / 9}),
     ))
 }
 
-fn find_magnet<'a>(a: &'a mut Account, id: &str) -> Result<&'a mut Map<String, Value>> {
-    a.lead_magnets
-        .iter_mut()
-        .find(|m| m.get("id").and_then(Value::as_str) == Some(id))
-        .ok_or_else(|| error(StatusCode::NOT_FOUND, "not_found", "Lead magnet not found."))
-}
-
-async fn list_magnets(
-    State(db): State<Db>,
-    headers: HeaderMap,
-    Path(p): Path<HashMap<String, String>>,
-    Query(q): Query<HashMap<String, String>>,
-) -> Result<Response> {
-    let acc = account(&headers, &p, "lead_magnets:read")?;
-    let items = with_account(&db, &acc, |a, _| {
-        Ok(a.lead_magnets.iter().cloned().map(Value::Object).collect())
-    })?;
-    list(items, &q)
-}
-
 async fn create_magnet(
     State(db): State<Db>,
     headers: HeaderMap,
-    Path(p): Path<HashMap<String, String>>,
-    body: Option<axum::Json<Value>>,
+    Path(p): Path<Params>,
+    body: Body,
 ) -> Result<Response> {
     let acc = account(&headers, &p, "lead_magnets:write")?;
-    let fields = body_object(body)?;
-    if fields
-        .get("title")
-        .and_then(Value::as_str)
-        .is_none_or(|t| t.trim().is_empty())
-    {
-        return Err(error(
-            StatusCode::BAD_REQUEST,
-            "bad_request",
-            "Invalid payload.",
-        ));
+    let fields = body.object()?;
+    if kit::nonblank(&fields, "title").is_none() {
+        return Err(invalid_payload());
     }
     let magnet = with_account(&db, &acc, |a, world| {
         let mut m = fields.clone();
@@ -568,38 +522,21 @@ async fn create_magnet(
     Ok((StatusCode::CREATED, data(Value::Object(magnet))).into_response())
 }
 
-async fn get_magnet(
-    State(db): State<Db>,
-    headers: HeaderMap,
-    Path(p): Path<HashMap<String, String>>,
-) -> Result<Response> {
-    let acc = account(&headers, &p, "lead_magnets:read")?;
-    let id = p.get("id").cloned().unwrap_or_default();
-    let m = with_account(&db, &acc, |a, _| find_magnet(a, &id).map(|m| m.clone()))?;
-    Ok(data(Value::Object(m)))
-}
-
 async fn update_magnet(
     State(db): State<Db>,
     headers: HeaderMap,
-    Path(p): Path<HashMap<String, String>>,
-    body: Option<axum::Json<Value>>,
+    Path(p): Path<Params>,
+    body: Body,
 ) -> Result<Response> {
     let acc = account(&headers, &p, "lead_magnets:write")?;
-    let fields = body_object(body)?;
+    let fields = body.object()?;
     if fields.is_empty() || fields.contains_key("id") {
-        return Err(error(
-            StatusCode::BAD_REQUEST,
-            "bad_request",
-            "Invalid payload.",
-        ));
+        return Err(invalid_payload());
     }
-    let id = p.get("id").cloned().unwrap_or_default();
+    let id = path_id(&p);
     let m = with_account(&db, &acc, |a, _| {
-        let m = find_magnet(a, &id)?;
-        for (k, v) in fields {
-            m.insert(k, v);
-        }
+        let m = find(&mut a.lead_magnets, &id, "Lead magnet")?;
+        m.extend(fields);
         Ok(m.clone())
     })?;
     Ok(data(Value::Object(m)))
@@ -608,12 +545,12 @@ async fn update_magnet(
 async fn archive_magnet(
     State(db): State<Db>,
     headers: HeaderMap,
-    Path(p): Path<HashMap<String, String>>,
+    Path(p): Path<Params>,
 ) -> Result<Response> {
     let acc = account(&headers, &p, "lead_magnets:write")?;
-    let id = p.get("id").cloned().unwrap_or_default();
+    let id = path_id(&p);
     let m = with_account(&db, &acc, |a, _| {
-        let m = find_magnet(a, &id)?;
+        let m = find(&mut a.lead_magnets, &id, "Lead magnet")?;
         m.insert("status".into(), json!("archived"));
         Ok(m.clone())
     })?;
@@ -623,11 +560,13 @@ async fn archive_magnet(
 async fn magnet_analytics(
     State(db): State<Db>,
     headers: HeaderMap,
-    Path(p): Path<HashMap<String, String>>,
+    Path(p): Path<Params>,
 ) -> Result<Response> {
     let acc = account(&headers, &p, "analytics:read")?;
-    let id = p.get("id").cloned().unwrap_or_default();
-    with_account(&db, &acc, |a, _| find_magnet(a, &id).map(|_| ()))?;
+    let id = path_id(&p);
+    with_account(&db, &acc, |a, _| {
+        find(&mut a.lead_magnets, &id, "Lead magnet").map(|_| ())
+    })?;
     Ok(data(
         json!({"lead_magnet_id": id, "views": 340, "leads": 3, "conversion_rate": 0.0088}),
     ))
@@ -636,21 +575,13 @@ async fn magnet_analytics(
 async fn upload_url(
     State(db): State<Db>,
     headers: HeaderMap,
-    Path(p): Path<HashMap<String, String>>,
-    body: Option<axum::Json<Value>>,
+    Path(p): Path<Params>,
+    body: Body,
 ) -> Result<Response> {
     let acc = account(&headers, &p, "media:write")?;
-    let fields = body_object(body)?;
-    let Some(name) = fields
-        .get("file_name")
-        .and_then(Value::as_str)
-        .filter(|n| !n.is_empty())
-    else {
-        return Err(error(
-            StatusCode::BAD_REQUEST,
-            "bad_request",
-            "Invalid payload.",
-        ));
+    let fields = body.object()?;
+    let Some(name) = kit::str_field(&fields, "file_name").filter(|n| !n.is_empty()) else {
+        return Err(invalid_payload());
     };
     let path = with_account(&db, &acc, |a, world| {
         let path = format!("media/{}/{name}", new_id(world));
@@ -665,21 +596,13 @@ async fn upload_url(
 async fn delete_media(
     State(db): State<Db>,
     headers: HeaderMap,
-    Path(p): Path<HashMap<String, String>>,
-    body: Option<axum::Json<Value>>,
+    Path(p): Path<Params>,
+    body: Body,
 ) -> Result<Response> {
     let acc = account(&headers, &p, "media:write")?;
-    let fields = body_object(body)?;
-    let Some(path) = fields
-        .get("path")
-        .and_then(Value::as_str)
-        .map(str::to_string)
-    else {
-        return Err(error(
-            StatusCode::BAD_REQUEST,
-            "bad_request",
-            "Invalid payload.",
-        ));
+    let fields = body.object()?;
+    let Some(path) = kit::str_field(&fields, "path").map(str::to_string) else {
+        return Err(invalid_payload());
     };
     with_account(&db, &acc, |a, _| {
         let before = a.media.len();
@@ -696,28 +619,6 @@ async fn delete_media(
     Ok(data(json!({"path": path, "deleted": true})))
 }
 
-async fn list_leads(
-    State(db): State<Db>,
-    headers: HeaderMap,
-    Path(p): Path<HashMap<String, String>>,
-    Query(q): Query<HashMap<String, String>>,
-) -> Result<Response> {
-    let acc = account(&headers, &p, "leads:read")?;
-    let items = with_account(&db, &acc, |a, _| Ok(a.leads.clone()))?;
-    list(items, &q)
-}
-
-async fn list_activity(
-    State(db): State<Db>,
-    headers: HeaderMap,
-    Path(p): Path<HashMap<String, String>>,
-    Query(q): Query<HashMap<String, String>>,
-) -> Result<Response> {
-    let acc = account(&headers, &p, "activity:read")?;
-    let items = with_account(&db, &acc, |a, _| Ok(a.activity.clone()))?;
-    list(items, &q)
-}
-
 async fn not_found() -> ApiError {
     error(StatusCode::NOT_FOUND, "not_found", "Not found.")
 }
@@ -725,26 +626,39 @@ async fn not_found() -> ApiError {
 /// The routes of one account scope, mounted at `/` and `/clients/{client_id}`.
 fn account_routes() -> Router<Db> {
     Router::new()
-        .route("/posts", get(list_posts).post(create_post))
+        .route(
+            "/posts",
+            listing("posts:read", |a| kit::objects(&a.posts)).post(create_post),
+        )
         .route(
             "/posts/{id}",
-            get(get_post).patch(update_post).delete(delete_post),
+            fetching("posts:read", posts, "Post")
+                .patch(update_post)
+                .delete(delete_post),
         )
         .route("/posts/{id}/engagement", get(post_engagement))
-        .route("/lead-magnets", get(list_magnets).post(create_magnet))
+        .route(
+            "/lead-magnets",
+            listing("lead_magnets:read", |a| kit::objects(&a.lead_magnets)).post(create_magnet),
+        )
         .route(
             "/lead-magnets/{id}",
-            get(get_magnet).patch(update_magnet).delete(archive_magnet),
+            fetching("lead_magnets:read", magnets, "Lead magnet")
+                .patch(update_magnet)
+                .delete(archive_magnet),
         )
         .route("/lead-magnets/{id}/analytics", get(magnet_analytics))
         .route("/media/upload-url", post(upload_url))
         .route("/media", delete(delete_media))
-        .route("/leads", get(list_leads))
-        .route("/activity", get(list_activity))
+        .route("/leads", listing("leads:read", |a| a.leads.clone()))
+        .route(
+            "/activity",
+            listing("activity:read", |a| a.activity.clone()),
+        )
 }
 
 pub fn router() -> Router {
-    let db: Db = Arc::new(Mutex::new(seed()));
+    let db = Db::new(seed());
     Router::new()
         .route("/", get(metadata))
         .route("/me", get(me))

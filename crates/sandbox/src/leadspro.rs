@@ -10,18 +10,16 @@
 //! searches and no-matches spending no credits, and the usage body.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Map, Value, json};
 
-use super::{Simulation, request_id};
+use crate::kit::{self, BadQuery, Failure, Simulation, Vendor, request_id};
 
 pub const SIMULATION: Simulation = Simulation {
     vendor: "leadspro",
@@ -364,7 +362,7 @@ struct KeyState {
     window_count: u32,
 }
 
-type Db = Arc<Mutex<HashMap<&'static str, KeyState>>>;
+type Db = kit::Store<LeadsPro, HashMap<&'static str, KeyState>>;
 
 fn seed() -> HashMap<&'static str, KeyState> {
     KEYS.iter()
@@ -382,29 +380,43 @@ fn seed() -> HashMap<&'static str, KeyState> {
 }
 
 /// A failed answer: `{"error": {"code", "message", "param"?}, "meta": {...}}`.
-struct ApiError {
-    status: StatusCode,
-    code: &'static str,
-    message: String,
-    param: Option<String>,
-    retry_after: Option<u64>,
+struct LeadsPro;
+
+impl Vendor for LeadsPro {
+    fn envelope(f: &ApiError) -> Value {
+        json!({
+            "error": error_json(f.code, &f.message, f.field("param")),
+            "meta": {"request_id": request_id(), "credits_used": 0},
+        })
+    }
+
+    fn internal() -> ApiError {
+        error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "Internal error.",
+        )
+    }
+
+    fn bad_body() -> ApiError {
+        invalid("body", "The body must be a JSON object.")
+    }
+
+    fn bad_query(bad: &BadQuery) -> ApiError {
+        invalid(bad.name, format!("Invalid value for {}.", bad.name))
+    }
 }
 
+type ApiError = Failure<LeadsPro>;
+type Result<T> = kit::Result<T, LeadsPro>;
+type Body = kit::Body<LeadsPro>;
+
 fn error(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
-    ApiError {
-        status,
-        code,
-        message: message.into(),
-        param: None,
-        retry_after: None,
-    }
+    Failure::new(status, code, message)
 }
 
 fn invalid(param: impl Into<String>, message: impl Into<String>) -> ApiError {
-    ApiError {
-        param: Some(param.into()),
-        ..error(StatusCode::BAD_REQUEST, "invalid_request", message)
-    }
+    error(StatusCode::BAD_REQUEST, "invalid_request", message).with("param", param)
 }
 
 fn error_json(code: &str, message: &str, param: Option<&str>) -> Value {
@@ -416,24 +428,6 @@ fn error_json(code: &str, message: &str, param: Option<&str>) -> Value {
     }
     Value::Object(e)
 }
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let body = json!({
-            "error": error_json(self.code, &self.message, self.param.as_deref()),
-            "meta": {"request_id": request_id(), "credits_used": 0},
-        });
-        let mut response = (self.status, axum::Json(body)).into_response();
-        if let Some(secs) = self.retry_after {
-            response
-                .headers_mut()
-                .insert("retry-after", HeaderValue::from(secs));
-        }
-        response
-    }
-}
-
-type Result<T> = std::result::Result<T, ApiError>;
 
 /// An answer with the reference's `meta`.
 fn answer(mut body: Map<String, Value>, credits_used: u64) -> Response {
@@ -447,10 +441,7 @@ fn answer(mut body: Map<String, Value>, credits_used: u64) -> Response {
 /// The key of a request (`Authorization: Bearer` or `x-api-key`), admitted
 /// by its plan's rate limit. Returns its seed.
 fn admit(db: &Db, headers: &HeaderMap) -> Result<&'static KeySeed> {
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let presented = header("authorization")
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .or_else(|| header("x-api-key"));
+    let presented = kit::bearer(headers).or_else(|| kit::header(headers, "x-api-key"));
     let Some(seed) = presented.and_then(|k| KEYS.iter().find(|s| s.key == k)) else {
         return Err(error(
             StatusCode::UNAUTHORIZED,
@@ -465,14 +456,12 @@ fn admit(db: &Db, headers: &HeaderMap) -> Result<&'static KeySeed> {
         }
         if state.window_count >= seed.plan.per_minute {
             let left = RATE_WINDOW.saturating_sub(state.window_start.elapsed());
-            return Err(ApiError {
-                retry_after: Some(left.as_secs().max(1)),
-                ..error(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "rate_limited",
-                    "Rate limit exceeded for the current key.",
-                )
-            });
+            return Err(error(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "Rate limit exceeded for the current key.",
+            )
+            .retry_after(left.as_secs().max(1)));
         }
         state.window_count += 1;
         Ok(())
@@ -481,20 +470,8 @@ fn admit(db: &Db, headers: &HeaderMap) -> Result<&'static KeySeed> {
 }
 
 fn with_state<T>(db: &Db, seed: &KeySeed, f: impl FnOnce(&mut KeyState) -> Result<T>) -> Result<T> {
-    let mut states = db.lock().map_err(|_| {
-        error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal_error",
-            "Internal error.",
-        )
-    })?;
-    let state = states.get_mut(seed.key).ok_or_else(|| {
-        error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal_error",
-            "Internal error.",
-        )
-    })?;
+    let mut states = db.lock()?;
+    let state = states.get_mut(seed.key).ok_or_else(LeadsPro::internal)?;
     f(state)
 }
 
@@ -512,10 +489,8 @@ fn quota_exceeded() -> ApiError {
 
 /// The JSON object of a request body, with only `allowed` fields, each a string
 /// (or, for `limit`, an integer).
-fn object(bytes: &Bytes, allowed: &[&str]) -> Result<Map<String, Value>> {
-    let Ok(Value::Object(map)) = serde_json::from_slice::<Value>(bytes) else {
-        return Err(invalid("body", "The body must be a JSON object."));
-    };
+fn object(body: Body, allowed: &[&str]) -> Result<Map<String, Value>> {
+    let map = body.object()?;
     fields(&map, allowed, "")?;
     Ok(map)
 }
@@ -539,7 +514,7 @@ fn fields(map: &Map<String, Value>, allowed: &[&str], at: &str) -> Result<()> {
 }
 
 fn text<'a>(map: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
-    map.get(key).and_then(Value::as_str).map(str::trim)
+    kit::str_field(map, key).map(str::trim)
 }
 
 fn same(a: &str, b: &str) -> bool {
@@ -627,6 +602,13 @@ fn matched(p: &Person) -> Map<String, Value> {
     body
 }
 
+/// A search's answer: its results, no credits spent.
+fn results(found: Vec<Value>) -> Response {
+    let mut body = Map::new();
+    body.insert("results".into(), Value::Array(found));
+    answer(body, 0)
+}
+
 async fn health() -> Response {
     let mut body = Map::new();
     body.insert("status".into(), json!("ok"));
@@ -642,9 +624,9 @@ async fn health() -> Response {
     answer(body, 0)
 }
 
-async fn enrich(State(db): State<Db>, headers: HeaderMap, bytes: Bytes) -> Result<Response> {
+async fn enrich(State(db): State<Db>, headers: HeaderMap, body: Body) -> Result<Response> {
     let seed = admit(&db, &headers)?;
-    let input = object(&bytes, IDENTIFIERS)?;
+    let input = object(body, IDENTIFIERS)?;
     let found = lookup(&input, "")?;
     if with_state(&db, seed, |s| Ok(remaining(seed, s)))? == 0 {
         return Err(quota_exceeded());
@@ -663,7 +645,7 @@ async fn enrich(State(db): State<Db>, headers: HeaderMap, bytes: Bytes) -> Resul
     Ok(answer(matched(person), 1))
 }
 
-async fn enrich_batch(State(db): State<Db>, headers: HeaderMap, bytes: Bytes) -> Result<Response> {
+async fn enrich_batch(State(db): State<Db>, headers: HeaderMap, body: Body) -> Result<Response> {
     let seed = admit(&db, &headers)?;
     if !seed.plan.batch {
         return Err(error(
@@ -672,7 +654,7 @@ async fn enrich_batch(State(db): State<Db>, headers: HeaderMap, bytes: Bytes) ->
             "Batch access is not enabled on the current plan.",
         ));
     }
-    let body = object(&bytes, &["items"])?;
+    let body = object(body, &["items"])?;
     let items = body
         .get("items")
         .and_then(Value::as_array)
@@ -731,7 +713,7 @@ async fn enrich_batch(State(db): State<Db>, headers: HeaderMap, bytes: Bytes) ->
                 entry.insert("success".into(), json!(false));
                 entry.insert(
                     "error".into(),
-                    error_json(e.code, &e.message, e.param.as_deref()),
+                    error_json(e.code, &e.message, e.field("param")),
                 );
             }
         }
@@ -742,10 +724,10 @@ async fn enrich_batch(State(db): State<Db>, headers: HeaderMap, bytes: Bytes) ->
     Ok(answer(out, spent))
 }
 
-async fn search_people(State(db): State<Db>, headers: HeaderMap, bytes: Bytes) -> Result<Response> {
+async fn search_people(State(db): State<Db>, headers: HeaderMap, body: Body) -> Result<Response> {
     admit(&db, &headers)?;
     let q = object(
-        &bytes,
+        body,
         &[
             "job_title",
             "seniority",
@@ -791,19 +773,17 @@ async fn search_people(State(db): State<Db>, headers: HeaderMap, bytes: Bytes) -
             })
         })
         .collect();
-    let mut body = Map::new();
-    body.insert("results".into(), Value::Array(found));
-    Ok(answer(body, 0))
+    Ok(results(found))
 }
 
 async fn search_companies(
     State(db): State<Db>,
     headers: HeaderMap,
-    bytes: Bytes,
+    body: Body,
 ) -> Result<Response> {
     admit(&db, &headers)?;
     let q = object(
-        &bytes,
+        body,
         &[
             "domain",
             "industry",
@@ -834,9 +814,7 @@ async fn search_companies(
         })
         .map(|c| json!({"company": company_json(c)}))
         .collect();
-    let mut body = Map::new();
-    body.insert("results".into(), Value::Array(found));
-    Ok(answer(body, 0))
+    Ok(results(found))
 }
 
 fn credits_json(seed: &KeySeed, state: &KeyState) -> Value {
@@ -898,7 +876,7 @@ async fn not_found() -> ApiError {
 }
 
 pub fn router() -> Router {
-    let db: Db = Arc::new(Mutex::new(seed()));
+    let db = Db::new(seed());
     Router::new()
         .route("/health", get(health))
         .route("/v1/enrich", post(enrich))

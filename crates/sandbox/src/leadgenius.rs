@@ -13,17 +13,18 @@
 //! nothing about take either. All data is anonymized (example.com).
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use serde_json::{Map, Value, json};
 
-use super::Simulation;
+use crate::kit::{
+    self, BadQuery, CursorPaging, Failure, Param, Problem, Simulation, TokenCheck, Tokens, Vendor,
+};
 
 pub const SIMULATION: Simulation = Simulation {
     vendor: "leadgenius",
@@ -117,6 +118,13 @@ const SEARCH_FIELDS: &[&str] = &[
     "tags",
 ];
 const SEARCH_STATUSES: &[&str] = &["initiated", "running", "completed", "failed"];
+
+fn bad_search_status() -> ApiError {
+    invalid(
+        "status",
+        "status must be initiated, running, completed or failed.",
+    )
+}
 const PLATFORMS: &[&str] = &["heyreach", "woodpecker", "lemlist", "generic"];
 
 /// A background run: a processing step, a submitted task or a scrape.
@@ -133,11 +141,7 @@ struct Run {
 }
 
 /// The run `runId` names, of `runs`.
-fn find_run<'a>(
-    runs: &'a mut [Run],
-    q: &HashMap<String, String>,
-    hint: &str,
-) -> Result<&'a mut Run> {
+fn find_run<'a>(runs: &'a mut [Run], q: &kit::Query, hint: &str) -> Result<&'a mut Run> {
     let id = q.get("runId").ok_or_else(|| missing("runId"))?;
     runs.iter_mut()
         .find(|r| &r.id == id)
@@ -179,8 +183,8 @@ impl Run {
 type Obj = Map<String, Value>;
 
 struct World {
-    /// Issued tokens: token → when it expires.
-    tokens: HashMap<String, Instant>,
+    /// Issued access tokens.
+    tokens: Tokens<()>,
     next_id: u64,
     clients: Vec<Obj>,
     leads: Vec<Obj>,
@@ -209,16 +213,24 @@ impl World {
         )
     }
 
-    fn client_exists(&self, client_id: &str) -> bool {
+    fn has_client(&self, client_id: &str) -> bool {
         self.clients
             .iter()
-            .any(|c| c.get("client_id").and_then(Value::as_str) == Some(client_id))
+            .any(|c| kit::str_field(c, "client_id") == Some(client_id))
+    }
+
+    /// Checks that the client `client_id` (its business id) exists; `hint`
+    /// goes in the 404.
+    fn client(&self, client_id: &str, hint: &str) -> Result<()> {
+        if self.has_client(client_id) {
+            Ok(())
+        } else {
+            Err(not_found("Client", hint))
+        }
     }
 
     fn lead_mut(&mut self, id: &str) -> Option<&mut Obj> {
-        self.leads
-            .iter_mut()
-            .find(|l| l.get("id").and_then(Value::as_str) == Some(id))
+        kit::find_by(&mut self.leads, "id", id)
     }
 
     /// Starts a run; `writes` is applied to the lead when it completes.
@@ -261,24 +273,14 @@ impl World {
     }
 }
 
-type Db = Arc<Mutex<World>>;
-
-fn obj(v: Value) -> Obj {
-    match v {
-        Value::Object(m) => m,
-        _ => Obj::new(),
-    }
-}
+type Db = kit::Store<LeadGenius, World>;
 
 fn seed() -> World {
-    let mut tokens = HashMap::new();
-    tokens.insert(
-        ACCESS_TOKEN.to_string(),
-        Instant::now() + Duration::from_secs(10 * 365 * 24 * 3600),
-    );
-    tokens.insert(EXPIRED_TOKEN.to_string(), Instant::now());
+    let mut tokens = Tokens::default();
+    tokens.issue(ACCESS_TOKEN, (), Duration::from_secs(10 * 365 * 24 * 3600));
+    tokens.issue(EXPIRED_TOKEN, (), Duration::ZERO);
     let client = |id: &str, client_id: &str, name: &str, url: &str| {
-        obj(json!({
+        kit::obj(json!({
             "id": id, "client_id": client_id, "clientName": name, "companyURL": url,
             "description": format!("{name}, an anonymized example client."),
             "owner": USER_ID, "company_id": COMPANY_ID, "createdAt": "2026-01-05T09:00:00.000Z"
@@ -310,7 +312,7 @@ fn seed() -> World {
         } else {
             CLIENT_B
         };
-        leads.push(obj(json!({
+        leads.push(kit::obj(json!({
             "id": lead_id(n), "client_id": client_id, "company_id": COMPANY_ID, "owner": USER_ID,
             "firstName": "Example", "lastName": format!("Person {n}"),
             "email": format!("person{n}@{domain}"), "companyName": company,
@@ -321,7 +323,7 @@ fn seed() -> World {
     }
     let source_leads = (1..=4u64)
         .map(|n| {
-            obj(json!({
+            kit::obj(json!({
                 "id": format!("50c0000-0000-4000-8000-{n:012}"),
                 "client_id": if n <= 3 { CLIENT_A } else { CLIENT_B },
                 "company_id": COMPANY_ID,
@@ -333,18 +335,18 @@ fn seed() -> World {
         })
         .collect();
     let searches = vec![
-        obj(json!({
+        kit::obj(json!({
             "id": "5ea4c000-0000-4000-8000-000000000001", "searchName": "SaaS in Example City",
             "client_id": CLIENT_A, "status": "completed", "category": "prospecting",
             "icpId": "icp-example-1", "createdAt": "2026-01-08T09:00:00.000Z"
         })),
-        obj(json!({
+        kit::obj(json!({
             "id": "5ea4c000-0000-4000-8000-000000000002", "searchName": "Biotech buyers",
             "client_id": CLIENT_B, "status": "running", "category": "prospecting",
             "icpId": "icp-example-2", "createdAt": "2026-01-09T09:00:00.000Z"
         })),
     ];
-    let webhooks = vec![obj(json!({
+    let webhooks = vec![kit::obj(json!({
         "id": "00b00000-0000-4000-8000-000000000001", "name": "Example lemlist replies",
         "platform": "lemlist", "client_id": CLIENT_A,
         "webhookUrl": "https://hooks.example.com/leadgenius/00b00000-0000-4000-8000-000000000001?key=REDACTED_WEBHOOK_SECRET",
@@ -387,14 +389,62 @@ fn seed() -> World {
 // ---------------------------------------------------------------------------
 // The reference's error envelope
 
-struct ApiError {
-    status: StatusCode,
-    error_type: &'static str,
-    error: String,
-    details: String,
-    recommendation: String,
+/// `{"success": false, "error", "errorType", "details", "recommendation"}`.
+struct LeadGenius;
+
+impl Vendor for LeadGenius {
+    fn envelope(f: &ApiError) -> Value {
+        json!({
+            "success": false,
+            "error": f.message,
+            "errorType": f.code,
+            "details": f.field("details").unwrap_or_default(),
+            "recommendation": f.field("recommendation").unwrap_or_default(),
+        })
+    }
+
+    fn internal() -> ApiError {
+        fail(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "Internal error",
+            "The sandbox's state is unavailable.",
+            "Try again later.",
+        )
+    }
+
+    fn bad_body() -> ApiError {
+        fail(
+            StatusCode::BAD_REQUEST,
+            "invalid_format",
+            "Invalid JSON body",
+            "The body must be a JSON object.",
+            "Send a JSON object with Content-Type: application/json.",
+        )
+    }
+
+    fn bad_query(q: &BadQuery) -> ApiError {
+        match q.problem {
+            Problem::UnknownCursor => fail(
+                StatusCode::BAD_REQUEST,
+                "invalid_format",
+                "Invalid pagination token",
+                "The token was not issued by this list.",
+                "Start again without a token, then pass the one each page gives.",
+            ),
+            _ => invalid(
+                q.name,
+                format!("{} must be {} to {}.", q.name, q.min, q.max),
+            ),
+        }
+    }
 }
 
+type ApiError = Failure<LeadGenius>;
+type Result<T> = kit::Result<T, LeadGenius>;
+type Body = kit::Body<LeadGenius>;
+
+/// A failure: `error_type` is the envelope's `errorType`, `error` its `error`.
 fn fail(
     status: StatusCode,
     error_type: &'static str,
@@ -402,13 +452,9 @@ fn fail(
     details: impl Into<String>,
     recommendation: impl Into<String>,
 ) -> ApiError {
-    ApiError {
-        status,
-        error_type,
-        error: error.into(),
-        details: details.into(),
-        recommendation: recommendation.into(),
-    }
+    Failure::new(status, error_type, error)
+        .with("details", details)
+        .with("recommendation", recommendation)
 }
 
 fn missing(field: &str) -> ApiError {
@@ -441,23 +487,13 @@ fn not_found(what: &str, hint: &str) -> ApiError {
     )
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let body = json!({
-            "success": false,
-            "error": self.error,
-            "errorType": self.error_type,
-            "details": self.details,
-            "recommendation": self.recommendation,
-        });
-        (self.status, axum::Json(body)).into_response()
-    }
+/// The record `id` of `items`; a 404 naming `what`, with `hint`, otherwise.
+fn record<'a>(items: &'a mut [Obj], id: &str, what: &str, hint: &str) -> Result<&'a mut Obj> {
+    kit::find_by(items, "id", id).ok_or_else(|| not_found(what, hint))
 }
 
-type Result<T> = std::result::Result<T, ApiError>;
-
 fn ok(value: Value) -> Response {
-    let mut body = obj(value);
+    let mut body = kit::obj(value);
     body.insert("success".into(), Value::Bool(true));
     axum::Json(Value::Object(body)).into_response()
 }
@@ -466,51 +502,23 @@ fn created(value: Value) -> Response {
     (StatusCode::CREATED, ok(value)).into_response()
 }
 
-fn lock(db: &Db) -> Result<std::sync::MutexGuard<'_, World>> {
-    db.lock().map_err(|_| {
-        fail(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal_error",
-            "Internal error",
-            "The sandbox's state is unavailable.",
-            "Try again later.",
-        )
-    })
-}
-
 /// The world, for a caller with credentials of a kind the route accepts.
 fn open<'a>(
     db: &'a Db,
     headers: &HeaderMap,
     accept: Accept,
 ) -> Result<std::sync::MutexGuard<'a, World>> {
-    let w = lock(db)?;
+    let w = db.lock()?;
     authenticate(&w, headers, accept)?;
     Ok(w)
 }
 
-fn body_object(body: Option<axum::Json<Value>>) -> Result<Obj> {
-    match body {
-        Some(axum::Json(Value::Object(map))) => Ok(map),
-        _ => Err(fail(
-            StatusCode::BAD_REQUEST,
-            "invalid_format",
-            "Invalid JSON body",
-            "The body must be a JSON object.",
-            "Send a JSON object with Content-Type: application/json.",
-        )),
-    }
-}
-
 fn required_str<'a>(map: &'a Obj, field: &str) -> Result<&'a str> {
-    map.get(field)
-        .and_then(Value::as_str)
-        .filter(|s| !s.trim().is_empty())
-        .ok_or_else(|| missing(field))
+    kit::nonblank(map, field).ok_or_else(|| missing(field))
 }
 
 fn only_fields(map: &Obj, allowed: &[&str]) -> Result<()> {
-    match map.keys().find(|k| !allowed.contains(&k.as_str())) {
+    match kit::unknown_field(map, allowed) {
         Some(k) => Err(invalid(k, format!("{k} is not a field of this resource."))),
         None => Ok(()),
     }
@@ -527,21 +535,20 @@ enum Accept {
 }
 
 fn authenticate(world: &World, headers: &HeaderMap, accept: Accept) -> Result<()> {
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let bearer = header("authorization").and_then(|v| v.strip_prefix("Bearer "));
+    let header = |name: &str| kit::header(headers, name);
     if accept != Accept::ApiKey
-        && let Some(token) = bearer
+        && let Some(token) = kit::bearer(headers)
     {
-        return match world.tokens.get(token) {
-            Some(expires) if Instant::now() < *expires => Ok(()),
-            Some(_) => Err(fail(
+        return match world.tokens.check(token) {
+            TokenCheck::Valid(()) => Ok(()),
+            TokenCheck::Expired => Err(fail(
                 StatusCode::UNAUTHORIZED,
                 "token_expired",
                 "Token expired",
                 "The access token has expired; tokens last one hour.",
                 "Get a new token with POST /api/auth.",
             )),
-            None => Err(fail(
+            TokenCheck::Unknown => Err(fail(
                 StatusCode::UNAUTHORIZED,
                 "no_valid_tokens",
                 "Invalid token",
@@ -580,8 +587,8 @@ fn authenticate(world: &World, headers: &HeaderMap, accept: Accept) -> Result<()
 }
 
 /// `POST /auth`: `{username, password}` → tokens.
-async fn login(State(db): State<Db>, body: Option<axum::Json<Value>>) -> Result<Response> {
-    let fields = body_object(body)?;
+async fn login(State(db): State<Db>, body: Body) -> Result<Response> {
+    let fields = body.object()?;
     let username = required_str(&fields, "username")?;
     let password = required_str(&fields, "password")?;
     let lifetime = match (username, password) {
@@ -597,13 +604,11 @@ async fn login(State(db): State<Db>, body: Option<axum::Json<Value>>) -> Result<
             ));
         }
     };
-    let mut w = lock(&db)?;
+    let mut w = db.lock()?;
     w.next_id += 1;
     let token = format!("{TOKEN_PREFIX}{}_{}", w.next_id, &uuid_hex()[..12]);
-    w.tokens.insert(
-        token.clone(),
-        Instant::now() + Duration::from_secs(lifetime),
-    );
+    w.tokens
+        .issue(token.clone(), (), Duration::from_secs(lifetime));
     Ok(ok(json!({
         "tokens": {
             "accessToken": token,
@@ -619,48 +624,28 @@ fn uuid_hex() -> String {
 }
 
 // ---------------------------------------------------------------------------
-// Cursor pagination
+// Pagination: cursors are the list's prefix + an offset
 
-/// One page of `items` from the cursor `token` (`<prefix><offset>`).
-fn page(
-    items: Vec<Value>,
-    limit: usize,
-    token: Option<&String>,
-    prefix: &str,
-) -> Result<(Vec<Value>, Value)> {
-    let offset = match token.filter(|t| !t.is_empty()) {
-        None => 0,
-        Some(t) => t
-            .strip_prefix(prefix)
-            .and_then(|n| n.parse::<usize>().ok())
-            .ok_or_else(|| {
-                fail(
-                    StatusCode::BAD_REQUEST,
-                    "invalid_format",
-                    "Invalid pagination token",
-                    "The token was not issued by this list.",
-                    "Start again without a token, then pass the one each page gives.",
-                )
-            })?,
-    };
-    let next = if items.len() > offset + limit {
-        Value::String(format!("{prefix}{}", offset + limit))
-    } else {
-        Value::Null
-    };
-    Ok((items.into_iter().skip(offset).take(limit).collect(), next))
-}
-
-fn limit(q: &HashMap<String, String>, default: usize, max: usize) -> Result<usize> {
-    match q.get("limit") {
-        None => Ok(default),
-        Some(v) => v
-            .parse::<usize>()
-            .ok()
-            .filter(|n| (1..=max).contains(n))
-            .ok_or_else(|| invalid("limit", format!("limit must be 1 to {max}."))),
-    }
-}
+/// Leads of a client: 100 a page by default, at most 1,000.
+const LEAD_PAGES: CursorPaging = CursorPaging {
+    limit: Param::limit(100, 1000),
+    cursor: "nextToken",
+    prefix: "lgs_nt_",
+};
+/// Bulk extraction: 1,000 a page by default, at most 5,000.
+const BULK_PAGES: CursorPaging = CursorPaging {
+    limit: Param::limit(1000, 5000),
+    cursor: "nextToken",
+    prefix: "lgs_bt_",
+};
+/// Search history: 50 a page by default, at most 1,000.
+const SEARCH_PAGES: CursorPaging = CursorPaging {
+    limit: Param::limit(50, 1000),
+    cursor: "cursor",
+    prefix: "lgs_sc_",
+};
+/// Recent runs: 20 by default, at most 100 (one page).
+const RECENT_RUNS: Param = Param::limit(20, 100);
 
 // ---------------------------------------------------------------------------
 // Clients
@@ -668,20 +653,16 @@ fn limit(q: &HashMap<String, String>, default: usize, max: usize) -> Result<usiz
 async fn clients_get(
     State(db): State<Db>,
     headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
+    Query(q): Query<kit::Query>,
 ) -> Result<Response> {
-    let w = open(&db, &headers, Accept::Jwt)?;
+    let mut w = open(&db, &headers, Accept::Jwt)?;
     if let Some(id) = q.get("clientId") {
-        let client = w
-            .clients
-            .iter()
-            .find(|c| c.get("id").and_then(Value::as_str) == Some(id))
-            .ok_or_else(|| {
-                not_found(
-                    "Client",
-                    "Use the client's record id (id) from GET /api/clients.",
-                )
-            })?;
+        let client = record(
+            &mut w.clients,
+            id,
+            "Client",
+            "Use the client's record id (id) from GET /api/clients.",
+        )?;
         return Ok(ok(json!({ "client": client })));
     }
     Ok(ok(
@@ -689,13 +670,9 @@ async fn clients_get(
     ))
 }
 
-async fn clients_create(
-    State(db): State<Db>,
-    headers: HeaderMap,
-    body: Option<axum::Json<Value>>,
-) -> Result<Response> {
+async fn clients_create(State(db): State<Db>, headers: HeaderMap, body: Body) -> Result<Response> {
     let mut w = open(&db, &headers, Accept::Jwt)?;
-    let fields = body_object(body)?;
+    let fields = body.object()?;
     only_fields(&fields, &["clientName", "companyURL", "description"])?;
     required_str(&fields, "clientName")?;
     let id = w.id("edd5c738");
@@ -710,42 +687,32 @@ async fn clients_create(
     Ok(created(json!({ "client": client })))
 }
 
-async fn clients_update(
-    State(db): State<Db>,
-    headers: HeaderMap,
-    body: Option<axum::Json<Value>>,
-) -> Result<Response> {
+async fn clients_update(State(db): State<Db>, headers: HeaderMap, body: Body) -> Result<Response> {
     let mut w = open(&db, &headers, Accept::Jwt)?;
-    let fields = body_object(body)?;
+    let fields = body.object()?;
     only_fields(&fields, &["id", "clientName", "companyURL", "description"])?;
     let id = required_str(&fields, "id")?.to_string();
-    let client = w
-        .clients
-        .iter_mut()
-        .find(|c| c.get("id").and_then(Value::as_str) == Some(id.as_str()))
-        .ok_or_else(|| {
-            not_found(
-                "Client",
-                "Updates take the client's record id (id), not its client_id.",
-            )
-        })?;
-    for (k, v) in fields {
-        client.insert(k, v);
-    }
+    let client = record(
+        &mut w.clients,
+        &id,
+        "Client",
+        "Updates take the client's record id (id), not its client_id.",
+    )?;
+    client.extend(fields);
     Ok(ok(json!({ "client": client })))
 }
 
 async fn clients_delete(
     State(db): State<Db>,
     headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
+    Query(q): Query<kit::Query>,
 ) -> Result<Response> {
     let mut w = open(&db, &headers, Accept::Jwt)?;
     let id = q.get("id").ok_or_else(|| missing("id"))?;
     let Some(index) = w
         .clients
         .iter()
-        .position(|c| c.get("id").and_then(Value::as_str) == Some(id))
+        .position(|c| kit::str_field(c, "id") == Some(id))
     else {
         return Err(not_found(
             "Client",
@@ -771,26 +738,21 @@ async fn clients_delete(
 async fn leads_list(
     State(db): State<Db>,
     headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
+    Query(q): Query<kit::Query>,
 ) -> Result<Response> {
     let mut w = open(&db, &headers, Accept::Jwt)?;
     w.settle_runs();
     let client_id = q.get("client_id").ok_or_else(|| missing("client_id"))?;
-    if !w.client_exists(client_id) {
-        return Err(not_found(
-            "Client",
-            "Leads are listed by the client's client_id (not its record id).",
-        ));
-    }
-    let limit = limit(&q, 100, 1000)?;
-    let items: Vec<Value> = w
-        .leads
-        .iter()
-        .filter(|l| l.get("client_id").and_then(Value::as_str) == Some(client_id))
-        .cloned()
-        .map(Value::Object)
-        .collect();
-    let (leads, next) = page(items, limit, q.get("nextToken"), "lgs_nt_")?;
+    w.client(
+        client_id,
+        "Leads are listed by the client's client_id (not its record id).",
+    )?;
+    let items = kit::objects(
+        w.leads
+            .iter()
+            .filter(|l| kit::str_field(l, "client_id") == Some(client_id)),
+    );
+    let (leads, next) = LEAD_PAGES.page(items, &q)?;
     Ok(ok(
         json!({ "leads": leads, "count": leads.len(), "nextToken": next }),
     ))
@@ -813,7 +775,7 @@ fn batch(
     let mut count = 0;
     let mut skipped = Vec::new();
     for (index, item) in items.iter().enumerate() {
-        match one(w, obj(item.clone())) {
+        match one(w, kit::obj(item.clone())) {
             Ok(_) => count += 1,
             Err((reason, message)) => {
                 let mut entry = json!({"index": index, "reason": reason, "message": message});
@@ -831,19 +793,19 @@ fn batch(
 fn add_lead(w: &mut World, fields: Obj) -> LeadResult {
     let mut allowed = LEAD_FIELDS.to_vec();
     allowed.push("client_id");
-    if let Some(k) = fields.keys().find(|k| !allowed.contains(&k.as_str())) {
+    if let Some(k) = kit::unknown_field(&fields, &allowed) {
         return Err(("invalid_value", format!("{k} is not a lead field")));
     }
-    let Some(client_id) = fields.get("client_id").and_then(Value::as_str) else {
+    let Some(client_id) = kit::str_field(&fields, "client_id") else {
         return Err(("missing_required_field", "client_id is required".into()));
     };
-    if !w.client_exists(client_id) {
+    if !w.has_client(client_id) {
         return Err(("not_found", "no client with this client_id".into()));
     }
-    if let Some(email) = fields.get("email").and_then(Value::as_str) {
+    if let Some(email) = kit::str_field(&fields, "email") {
         let duplicate = w.leads.iter().any(|l| {
-            l.get("client_id").and_then(Value::as_str) == Some(client_id)
-                && l.get("email").and_then(Value::as_str) == Some(email)
+            kit::str_field(l, "client_id") == Some(client_id)
+                && kit::str_field(l, "email") == Some(email)
         });
         if duplicate {
             return Err((
@@ -861,13 +823,9 @@ fn add_lead(w: &mut World, fields: Obj) -> LeadResult {
     Ok(lead)
 }
 
-async fn leads_create(
-    State(db): State<Db>,
-    headers: HeaderMap,
-    body: Option<axum::Json<Value>>,
-) -> Result<Response> {
+async fn leads_create(State(db): State<Db>, headers: HeaderMap, body: Body) -> Result<Response> {
     let mut w = open(&db, &headers, Accept::Jwt)?;
-    let fields = body_object(body)?;
+    let fields = body.object()?;
     if let Some(leads) = fields.get("leads") {
         let (count, skipped) = batch(&mut w, leads, add_lead)?;
         return Ok(created(json!({ "created": count, "skipped": skipped })));
@@ -892,7 +850,7 @@ async fn leads_create(
 
 /// Applies one change to a lead; the reason it was skipped otherwise.
 fn change_lead(w: &mut World, fields: Obj) -> LeadResult {
-    let Some(id) = fields.get("id").and_then(Value::as_str) else {
+    let Some(id) = kit::str_field(&fields, "id") else {
         return Err(("missing_required_field", "id is required".into()));
     };
     if let Some(k) = fields
@@ -910,13 +868,9 @@ fn change_lead(w: &mut World, fields: Obj) -> LeadResult {
     Ok(lead.clone())
 }
 
-async fn leads_update(
-    State(db): State<Db>,
-    headers: HeaderMap,
-    body: Option<axum::Json<Value>>,
-) -> Result<Response> {
+async fn leads_update(State(db): State<Db>, headers: HeaderMap, body: Body) -> Result<Response> {
     let mut w = open(&db, &headers, Accept::Jwt)?;
-    let fields = body_object(body)?;
+    let fields = body.object()?;
     if let Some(leads) = fields.get("leads") {
         let (count, skipped) = batch(&mut w, leads, change_lead)?;
         return Ok(ok(json!({ "updated": count, "skipped": skipped })));
@@ -932,20 +886,20 @@ async fn leads_update(
 async fn leads_delete(
     State(db): State<Db>,
     headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
-    body: Option<axum::Json<Value>>,
+    Query(q): Query<kit::Query>,
+    body: Body,
 ) -> Result<Response> {
     let mut w = open(&db, &headers, Accept::Jwt)?;
     if let Some(id) = q.get("id") {
         let before = w.leads.len();
         w.leads
-            .retain(|l| l.get("id").and_then(Value::as_str) != Some(id.as_str()));
+            .retain(|l| kit::str_field(l, "id") != Some(id.as_str()));
         if w.leads.len() == before {
             return Err(not_found("Lead", "Use the lead's id from GET /api/leads."));
         }
         return Ok(ok(json!({ "deleted": 1, "id": id })));
     }
-    let fields = body_object(body).map_err(|_| missing("id or ids"))?;
+    let fields = body.object().map_err(|_| missing("id or ids"))?;
     let ids = fields
         .get("ids")
         .and_then(Value::as_array)
@@ -968,7 +922,7 @@ async fn leads_delete(
 // ---------------------------------------------------------------------------
 // Bulk extraction
 
-fn bulk(world: &World, items: &[Obj], q: &HashMap<String, String>) -> Result<Response> {
+fn bulk(world: &World, items: &[Obj], q: &kit::Query) -> Result<Response> {
     let company = q.get("companyId").ok_or_else(|| missing("companyId"))?;
     if company != COMPANY_ID {
         return Err(fail(
@@ -983,7 +937,6 @@ fn bulk(world: &World, items: &[Obj], q: &HashMap<String, String>) -> Result<Res
     let client = q
         .get("clientId")
         .filter(|c| !matches!(c.as_str(), "ALL" | "DEFAULT" | ""));
-    let limit = limit(q, 1000, 5000)?;
     let fields: Option<Vec<&str>> = q.get("fields").map(|f| {
         f.split(',')
             .map(str::trim)
@@ -992,7 +945,7 @@ fn bulk(world: &World, items: &[Obj], q: &HashMap<String, String>) -> Result<Res
     });
     let selected: Vec<Value> = items
         .iter()
-        .filter(|l| client.is_none_or(|c| l.get("client_id").and_then(Value::as_str) == Some(c)))
+        .filter(|l| client.is_none_or(|c| kit::str_field(l, "client_id") == Some(c)))
         .map(|l| match &fields {
             Some(f) => Value::Object(
                 l.iter()
@@ -1003,7 +956,7 @@ fn bulk(world: &World, items: &[Obj], q: &HashMap<String, String>) -> Result<Res
             None => Value::Object(l.clone()),
         })
         .collect();
-    let (items, next) = page(selected, limit, q.get("nextToken"), "lgs_bt_")?;
+    let (items, next) = BULK_PAGES.page(selected, q)?;
     Ok(ok(
         json!({ "items": items, "count": items.len(), "nextToken": next }),
     ))
@@ -1012,7 +965,7 @@ fn bulk(world: &World, items: &[Obj], q: &HashMap<String, String>) -> Result<Res
 async fn enrich_leads_list(
     State(db): State<Db>,
     headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
+    Query(q): Query<kit::Query>,
 ) -> Result<Response> {
     let mut w = open(&db, &headers, Accept::ApiKey)?;
     w.settle_runs();
@@ -1022,7 +975,7 @@ async fn enrich_leads_list(
 async fn source_leads_list(
     State(db): State<Db>,
     headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
+    Query(q): Query<kit::Query>,
 ) -> Result<Response> {
     let w = open(&db, &headers, Accept::ApiKey)?;
     bulk(&w, &w.source_leads, &q)
@@ -1042,13 +995,9 @@ async fn company_get(State(db): State<Db>, headers: HeaderMap) -> Result<Respons
     }
 }
 
-async fn company_create(
-    State(db): State<Db>,
-    headers: HeaderMap,
-    body: Option<axum::Json<Value>>,
-) -> Result<Response> {
+async fn company_create(State(db): State<Db>, headers: HeaderMap, body: Body) -> Result<Response> {
     let mut w = open(&db, &headers, Accept::Jwt)?;
-    let fields = body_object(body)?;
+    let fields = body.object()?;
     if w.company.is_some() {
         return Err(fail(
             StatusCode::CONFLICT,
@@ -1067,13 +1016,9 @@ async fn company_create(
     Ok(created(json!({ "company": company })))
 }
 
-async fn company_update(
-    State(db): State<Db>,
-    headers: HeaderMap,
-    body: Option<axum::Json<Value>>,
-) -> Result<Response> {
+async fn company_update(State(db): State<Db>, headers: HeaderMap, body: Body) -> Result<Response> {
     let mut w = open(&db, &headers, Accept::Jwt)?;
-    let fields = body_object(body)?;
+    let fields = body.object()?;
     if fields.contains_key("company_id") || fields.contains_key("owner") {
         return Err(invalid(
             "company_id",
@@ -1086,22 +1031,16 @@ async fn company_update(
             "Create the company with POST /api/company.",
         ));
     };
-    for (k, v) in fields {
-        company.insert(k, v);
-    }
+    company.extend(fields);
     Ok(ok(json!({ "company": company })))
 }
 
 // ---------------------------------------------------------------------------
 // Search history
 
-async fn search_create(
-    State(db): State<Db>,
-    headers: HeaderMap,
-    body: Option<axum::Json<Value>>,
-) -> Result<Response> {
+async fn search_create(State(db): State<Db>, headers: HeaderMap, body: Body) -> Result<Response> {
     let mut w = open(&db, &headers, Accept::Either)?;
-    let fields = body_object(body)?;
+    let fields = body.object()?;
     only_fields(&fields, SEARCH_FIELDS)?;
     required_str(&fields, "searchName")?;
     let mut record = fields;
@@ -1116,45 +1055,31 @@ async fn search_create(
 async fn search_list(
     State(db): State<Db>,
     headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
+    Query(q): Query<kit::Query>,
 ) -> Result<Response> {
     let w = open(&db, &headers, Accept::Jwt)?;
     if let Some(s) = q.get("status")
         && !SEARCH_STATUSES.contains(&s.as_str())
     {
-        return Err(invalid(
-            "status",
-            "status must be initiated, running, completed or failed.",
-        ));
+        return Err(bad_search_status());
     }
-    let limit = limit(&q, 50, 1000)?;
-    let items: Vec<Value> = w
-        .searches
-        .iter()
-        .filter(|s| {
-            ["client_id", "status", "icpId", "category"]
-                .iter()
-                .all(|f| {
-                    q.get(*f)
-                        .is_none_or(|want| s.get(*f).and_then(Value::as_str) == Some(want))
-                })
-        })
-        .cloned()
-        .map(Value::Object)
-        .collect();
-    let (records, next) = page(items, limit, q.get("cursor"), "lgs_sc_")?;
+    let items = kit::objects(w.searches.iter().filter(|s| {
+        ["client_id", "status", "icpId", "category"]
+            .iter()
+            .all(|f| {
+                q.get(*f)
+                    .is_none_or(|want| kit::str_field(s, f) == Some(want))
+            })
+    }));
+    let (records, next) = SEARCH_PAGES.page(items, &q)?;
     Ok(ok(
         json!({ "searchHistory": records, "count": records.len(), "nextCursor": next }),
     ))
 }
 
-async fn search_update(
-    State(db): State<Db>,
-    headers: HeaderMap,
-    body: Option<axum::Json<Value>>,
-) -> Result<Response> {
+async fn search_update(State(db): State<Db>, headers: HeaderMap, body: Body) -> Result<Response> {
     let mut w = open(&db, &headers, Accept::Jwt)?;
-    let fields = body_object(body)?;
+    let fields = body.object()?;
     let id = required_str(&fields, "id")?.to_string();
     let mut allowed = SEARCH_FIELDS.to_vec();
     allowed.extend(["id", "status", "resultsCount"]);
@@ -1162,20 +1087,16 @@ async fn search_update(
     if let Some(s) = fields.get("status")
         && !s.as_str().is_some_and(|s| SEARCH_STATUSES.contains(&s))
     {
-        return Err(invalid(
-            "status",
-            "status must be initiated, running, completed or failed.",
-        ));
+        return Err(bad_search_status());
     }
-    let record = w
-        .searches
-        .iter_mut()
-        .find(|s| s.get("id").and_then(Value::as_str) == Some(id.as_str()))
-        .ok_or_else(|| not_found("Search history", "Use the id from GET /api/search-history."))?;
-    for (k, v) in fields {
-        record.insert(k, v);
-    }
-    Ok(ok(json!({ "searchHistory": record })))
+    let search = record(
+        &mut w.searches,
+        &id,
+        "Search history",
+        "Use the id from GET /api/search-history.",
+    )?;
+    search.extend(fields);
+    Ok(ok(json!({ "searchHistory": search })))
 }
 
 // ---------------------------------------------------------------------------
@@ -1186,13 +1107,9 @@ async fn webhooks_list(State(db): State<Db>, headers: HeaderMap) -> Result<Respo
     Ok(ok(json!({ "webhooks": w.webhooks })))
 }
 
-async fn webhooks_create(
-    State(db): State<Db>,
-    headers: HeaderMap,
-    body: Option<axum::Json<Value>>,
-) -> Result<Response> {
+async fn webhooks_create(State(db): State<Db>, headers: HeaderMap, body: Body) -> Result<Response> {
     let mut w = open(&db, &headers, Accept::Either)?;
-    let fields = body_object(body)?;
+    let fields = body.object()?;
     only_fields(
         &fields,
         &[
@@ -1242,40 +1159,33 @@ async fn webhooks_create(
 // ---------------------------------------------------------------------------
 // Territory workbench
 
+const TERRITORY_CLIENT: &str = "Territory takes the client's client_id (not its record id).";
+
 async fn territory_list(
     State(db): State<Db>,
     headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
+    Query(q): Query<kit::Query>,
 ) -> Result<Response> {
     let w = open(&db, &headers, Accept::Jwt)?;
     let client_id = q.get("client_id").ok_or_else(|| missing("client_id"))?;
-    if !w.client_exists(client_id) {
-        return Err(not_found(
-            "Client",
-            "Territory takes the client's client_id (not its record id).",
-        ));
-    }
-    let number = |name: &str| -> Result<Option<u64>> {
-        q.get(name)
-            .map(|v| {
-                v.parse::<u64>().map_err(|_| {
-                    fail(
-                        StatusCode::BAD_REQUEST,
-                        "invalid_format",
-                        format!("Invalid {name}"),
-                        format!("{name} must be a whole number."),
-                        format!("Correct {name}."),
-                    )
-                })
-            })
-            .transpose()
+    w.client(client_id, TERRITORY_CLIENT)?;
+    let number = |name: &'static str| -> Result<Option<u64>> {
+        kit::number(&q, name, 0, u64::MAX).map_err(|_| {
+            fail(
+                StatusCode::BAD_REQUEST,
+                "invalid_format",
+                format!("Invalid {name}"),
+                format!("{name} must be a whole number."),
+                format!("Correct {name}."),
+            )
+        })
     };
     let (min, max) = (number("minLeads")?, number("maxLeads")?);
     let mut companies: Vec<Obj> = Vec::new();
     for lead in w
         .leads
         .iter()
-        .filter(|l| l.get("client_id").and_then(Value::as_str) == Some(client_id.as_str()))
+        .filter(|l| kit::str_field(l, "client_id") == Some(client_id.as_str()))
     {
         let day = lead
             .get("createdAt")
@@ -1297,7 +1207,7 @@ async fn territory_list(
                 c.insert("leadCount".into(), json!(n + 1));
                 c.insert("lastLeadAt".into(), json!(day));
             }
-            None => companies.push(obj(json!({
+            None => companies.push(kit::obj(json!({
                 "companyName": name,
                 "companyDomain": lead.get("companyDomain"),
                 "leadCount": 1,
@@ -1310,13 +1220,13 @@ async fn territory_list(
     for extra in w
         .territory
         .iter()
-        .filter(|t| t.get("client_id").and_then(Value::as_str) == Some(client_id.as_str()))
+        .filter(|t| kit::str_field(t, "client_id") == Some(client_id.as_str()))
     {
         let name = extra.get("companyName");
         let target = match companies.iter_mut().find(|c| c.get("companyName") == name) {
             Some(c) => c,
             None => {
-                companies.push(obj(json!({"companyName": name, "leadCount": 0})));
+                companies.push(kit::obj(json!({"companyName": name, "leadCount": 0})));
                 let last = companies.len() - 1;
                 &mut companies[last]
             }
@@ -1374,26 +1284,19 @@ async fn territory_list(
 async fn territory_upsert(
     State(db): State<Db>,
     headers: HeaderMap,
-    body: Option<axum::Json<Value>>,
+    body: Body,
 ) -> Result<Response> {
     let mut w = open(&db, &headers, Accept::Jwt)?;
-    let fields = body_object(body)?;
+    let fields = body.object()?;
     let client_id = required_str(&fields, "client_id")?.to_string();
     let name = required_str(&fields, "companyName")?.to_string();
-    if !w.client_exists(&client_id) {
-        return Err(not_found(
-            "Client",
-            "Territory takes the client's client_id (not its record id).",
-        ));
-    }
+    w.client(&client_id, TERRITORY_CLIENT)?;
     let existing = w.territory.iter_mut().find(|t| {
-        t.get("client_id").and_then(Value::as_str) == Some(client_id.as_str())
-            && t.get("companyName").and_then(Value::as_str) == Some(name.as_str())
+        kit::str_field(t, "client_id") == Some(client_id.as_str())
+            && kit::str_field(t, "companyName") == Some(name.as_str())
     });
     if let Some(record) = existing {
-        for (k, v) in fields {
-            record.insert(k, v);
-        }
+        record.extend(fields);
         return Ok(ok(json!({ "company": record, "created": false })));
     }
     w.territory.push(fields.clone());
@@ -1412,7 +1315,7 @@ fn seeded_settings() -> HashMap<&'static str, Obj> {
     HashMap::from([
         (
             "url",
-            obj(json!({
+            kit::obj(json!({
                 "companyUrl": "https://enrich.example.com/company",
                 "companyUrl_Apikey": "sk_example_company",
                 "enrichment1": "https://enrich.example.com/e1",
@@ -1423,14 +1326,14 @@ fn seeded_settings() -> HashMap<&'static str, Obj> {
         ),
         (
             "agent",
-            obj(json!({
+            kit::obj(json!({
                 "projectId": "project-example",
                 "enrichment1AgentId": "agent-example-1"
             })),
         ),
         (
             "sdr-ai",
-            obj(json!({
+            kit::obj(json!({
                 "projectId": "project-example",
                 "message1AgentId": "agent-example-m1",
                 "aiLeadScoreAgentId": "agent-example-score"
@@ -1459,8 +1362,8 @@ fn settings_label(kind: &str) -> &'static str {
     }
 }
 
-fn settings_fields(kind: &str, body: Option<axum::Json<Value>>) -> Result<Obj> {
-    let fields = body_object(body)?;
+fn settings_fields(kind: &str, body: Body) -> Result<Obj> {
+    let fields = body.object()?;
     if let Some(k) = fields.keys().find(|k| !settings_field_ok(kind, k)) {
         return Err(invalid(k, format!("{k} is not a field of these settings.")));
     }
@@ -1485,7 +1388,7 @@ fn settings_create(
     db: &Db,
     headers: &HeaderMap,
     kind: &'static str,
-    body: Option<axum::Json<Value>>,
+    body: Body,
 ) -> Result<Response> {
     let mut w = open(db, headers, Accept::Jwt)?;
     let fields = settings_fields(kind, body)?;
@@ -1506,7 +1409,7 @@ fn settings_update(
     db: &Db,
     headers: &HeaderMap,
     kind: &'static str,
-    body: Option<axum::Json<Value>>,
+    body: Body,
 ) -> Result<Response> {
     let mut w = open(db, headers, Accept::Jwt)?;
     let fields = settings_fields(kind, body)?;
@@ -1516,23 +1419,21 @@ fn settings_update(
             &format!("Create them with POST /api/settings/{kind}."),
         ));
     };
-    for (k, v) in fields {
-        settings.insert(k, v);
-    }
+    settings.extend(fields);
     Ok(ok(json!({ "settings": settings })))
 }
 
-fn settings_routes(kind: &'static str) -> axum::routing::MethodRouter<Db> {
+fn settings_routes(kind: &'static str) -> MethodRouter<Db> {
     get(move |State(db): State<Db>, headers: HeaderMap| async move {
         settings_get(&db, &headers, kind)
     })
     .post(
-        move |State(db): State<Db>, headers: HeaderMap, body: Option<axum::Json<Value>>| async move {
+        move |State(db): State<Db>, headers: HeaderMap, body: Body| async move {
             settings_create(&db, &headers, kind, body)
         },
     )
     .put(
-        move |State(db): State<Db>, headers: HeaderMap, body: Option<axum::Json<Value>>| async move {
+        move |State(db): State<Db>, headers: HeaderMap, body: Body| async move {
             settings_update(&db, &headers, kind, body)
         },
     )
@@ -1549,15 +1450,10 @@ enum Process {
     Sdr,
 }
 
-fn process(
-    db: &Db,
-    headers: &HeaderMap,
-    kind: Process,
-    body: Option<axum::Json<Value>>,
-) -> Result<Response> {
+fn process(db: &Db, headers: &HeaderMap, kind: Process, body: Body) -> Result<Response> {
     let mut w = open(db, headers, Accept::Either)?;
     w.settle_runs();
-    let fields = body_object(body)?;
+    let fields = body.object()?;
     let (list, settings, tag) = match kind {
         Process::Enrich => ("services", "url", "enrich"),
         Process::Copyright => ("processes", "agent", "copyright"),
@@ -1626,9 +1522,7 @@ fn process(
         }
         let value = json!(format!(
             "Example {tag} result ({name}) for {}",
-            lead.get("lastName")
-                .and_then(Value::as_str)
-                .unwrap_or("the lead")
+            kit::str_field(&lead, "lastName").unwrap_or("the lead")
         ));
         let run = w.start_run(
             &format!("lead-{tag}"),
@@ -1644,9 +1538,9 @@ fn process(
     })))
 }
 
-fn process_route(kind: Process) -> axum::routing::MethodRouter<Db> {
+fn process_route(kind: Process) -> MethodRouter<Db> {
     post(
-        move |State(db): State<Db>, headers: HeaderMap, body: Option<axum::Json<Value>>| async move {
+        move |State(db): State<Db>, headers: HeaderMap, body: Body| async move {
             process(&db, &headers, kind, body)
         },
     )
@@ -1655,13 +1549,9 @@ fn process_route(kind: Process) -> axum::routing::MethodRouter<Db> {
 // ---------------------------------------------------------------------------
 // Background tasks
 
-async fn trigger_submit(
-    State(db): State<Db>,
-    headers: HeaderMap,
-    body: Option<axum::Json<Value>>,
-) -> Result<Response> {
+async fn trigger_submit(State(db): State<Db>, headers: HeaderMap, body: Body) -> Result<Response> {
     let mut w = open(&db, &headers, Accept::Either)?;
-    let fields = body_object(body)?;
+    let fields = body.object()?;
     let task = required_str(&fields, "task")?.to_string();
     let run = w.start_run(&task, None);
     Ok(ok(json!({ "runId": run, "status": "QUEUED" })))
@@ -1670,7 +1560,7 @@ async fn trigger_submit(
 async fn trigger_status(
     State(db): State<Db>,
     headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
+    Query(q): Query<kit::Query>,
 ) -> Result<Response> {
     let mut w = open(&db, &headers, Accept::Either)?;
     let run = find_run(&mut w.runs, &q, "Use a runId a trigger returned.")?;
@@ -1683,19 +1573,25 @@ async fn trigger_status(
 async fn trigger_recent(
     State(db): State<Db>,
     headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
+    Query(q): Query<kit::Query>,
 ) -> Result<Response> {
     let w = open(&db, &headers, Accept::Either)?;
-    let limit = limit(&q, 20, 100)?;
-    let runs: Vec<Value> = w.runs.iter().rev().take(limit).map(Run::json).collect();
+    let limit = RECENT_RUNS.read(&q)?;
+    let runs: Vec<Value> = w
+        .runs
+        .iter()
+        .rev()
+        .take(usize::try_from(limit).unwrap_or(usize::MAX))
+        .map(Run::json)
+        .collect();
     Ok(ok(json!({ "runs": runs })))
 }
 
 // ---------------------------------------------------------------------------
 // Email
 
-fn email_of(body: Option<axum::Json<Value>>) -> Result<String> {
-    let fields = body_object(body)?;
+fn email_of(body: Body) -> Result<String> {
+    let fields = body.object()?;
     Ok(required_str(&fields, "email")?.trim().to_string())
 }
 
@@ -1712,11 +1608,7 @@ fn well_formed(email: &str) -> bool {
     }
 }
 
-async fn email_validate(
-    State(db): State<Db>,
-    headers: HeaderMap,
-    body: Option<axum::Json<Value>>,
-) -> Result<Response> {
+async fn email_validate(State(db): State<Db>, headers: HeaderMap, body: Body) -> Result<Response> {
     drop(open(&db, &headers, Accept::Either)?);
     let email = email_of(body)?;
     let valid = well_formed(&email);
@@ -1726,11 +1618,7 @@ async fn email_validate(
     })))
 }
 
-async fn email_verify(
-    State(db): State<Db>,
-    headers: HeaderMap,
-    body: Option<axum::Json<Value>>,
-) -> Result<Response> {
+async fn email_verify(State(db): State<Db>, headers: HeaderMap, body: Body) -> Result<Response> {
     drop(open(&db, &headers, Accept::Either)?);
     let email = email_of(body)?;
     let result = if !well_formed(&email) {
@@ -1748,13 +1636,9 @@ async fn email_verify(
 // ---------------------------------------------------------------------------
 // Integrations
 
-async fn scrape_start(
-    State(db): State<Db>,
-    headers: HeaderMap,
-    body: Option<axum::Json<Value>>,
-) -> Result<Response> {
+async fn scrape_start(State(db): State<Db>, headers: HeaderMap, body: Body) -> Result<Response> {
     let mut w = open(&db, &headers, Accept::Either)?;
-    let fields = body_object(body)?;
+    let fields = body.object()?;
     if fields.is_empty() {
         return Err(missing("scrape parameters"));
     }
@@ -1777,7 +1661,7 @@ async fn scrape_start(
 async fn scrape_status(
     State(db): State<Db>,
     headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
+    Query(q): Query<kit::Query>,
 ) -> Result<Response> {
     let mut w = open(&db, &headers, Accept::Either)?;
     let run = find_run(
@@ -1798,13 +1682,9 @@ async fn scrape_status(
     Ok(ok(answer))
 }
 
-async fn epsimo_chat(
-    State(db): State<Db>,
-    headers: HeaderMap,
-    body: Option<axum::Json<Value>>,
-) -> Result<Response> {
+async fn epsimo_chat(State(db): State<Db>, headers: HeaderMap, body: Body) -> Result<Response> {
     drop(open(&db, &headers, Accept::Either)?);
-    let fields = body_object(body)?;
+    let fields = body.object()?;
     let message = required_str(&fields, "message")?;
     Ok(ok(json!({
         "reply": format!("Sandbox Epsimo AI received your message ({} characters).", message.chars().count()),
@@ -1833,7 +1713,7 @@ async fn no_route() -> ApiError {
 }
 
 pub fn router() -> Router {
-    let db: Db = Arc::new(Mutex::new(seed()));
+    let db = Db::new(seed());
     Router::new()
         .route("/auth", post(login))
         .route(

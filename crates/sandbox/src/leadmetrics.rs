@@ -12,8 +12,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::convert::Infallible;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -24,7 +23,10 @@ use axum::routing::{get, patch, post};
 use futures::Stream;
 use serde_json::{Map, Value, json};
 
-use super::{Simulation, request_id};
+use crate::kit::{
+    self, BadQuery, Failure, OffsetPaging, Param, Problem, Simulation, TokenCheck, Tokens, Vendor,
+    request_id,
+};
 
 pub const SIMULATION: Simulation = Simulation {
     vendor: "leadmetrics",
@@ -147,8 +149,8 @@ struct Run {
 
 struct World {
     counter: u64,
-    /// access token → (user, expiry)
-    access: HashMap<String, (usize, Instant)>,
+    /// access token → the user (an index into [`USERS`])
+    access: Tokens<usize>,
     /// refresh token → user
     refresh: HashMap<String, usize>,
     campaigns: Vec<Map<String, Value>>,
@@ -159,7 +161,7 @@ struct World {
     devices: Vec<Value>,
 }
 
-type Db = Arc<Mutex<World>>;
+type Db = kit::Store<Leadmetrics, World>;
 
 fn approval(
     id: &str,
@@ -168,12 +170,11 @@ fn approval(
     status: &str,
     title: &str,
 ) -> Map<String, Value> {
-    let v = json!({
+    kit::obj(json!({
         "id": id, "tenantId": tenant, "activityId": activity, "status": status,
         "title": title, "content": "Example draft written by an agent.",
         "createdAt": "2026-06-01T09:00:00.000Z"
-    });
-    v.as_object().cloned().unwrap_or_default()
+    }))
 }
 
 fn seed() -> World {
@@ -189,25 +190,22 @@ fn seed() -> World {
         .iter()
         .map(|r| {
             let c = json!({"role": r, "model": "example-model", "temperature": 0.4, "version": 1});
-            (r.to_string(), c.as_object().cloned().unwrap_or_default())
+            (r.to_string(), kit::obj(c))
         })
         .collect();
     World {
         counter: 0,
-        access: HashMap::new(),
+        access: Tokens::default(),
         refresh: HashMap::new(),
         campaigns: TENANTS
             .iter()
             .enumerate()
             .map(|(i, (tenant, _, _))| {
-                json!({
+                kit::obj(json!({
                     "id": format!("cmp_{:04}", i + 1), "tenantId": tenant, "status": "active",
                     "brief": "Example brief: reach marketing leads at mid-size companies.",
                     "createdAt": "2026-05-01T09:00:00.000Z"
-                })
-                .as_object()
-                .cloned()
-                .unwrap_or_default()
+                }))
             })
             .collect(),
         approvals: vec![
@@ -264,33 +262,45 @@ fn seed() -> World {
     }
 }
 
-/// A failure in the assumed (Fastify-style) envelope.
-struct ApiError {
-    status: StatusCode,
-    code: &'static str,
-    message: String,
+/// Failures in the assumed (Fastify-style) envelope.
+struct Leadmetrics;
+
+impl Vendor for Leadmetrics {
+    fn envelope(f: &ApiError) -> Value {
+        json!({
+            "statusCode": f.status.as_u16(), "code": f.code,
+            "error": f.status.canonical_reason().unwrap_or("Error"),
+            "message": f.message, "request_id": request_id()
+        })
+    }
+
+    fn internal() -> ApiError {
+        error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL",
+            "Internal error.",
+        )
+    }
+
+    fn bad_body() -> ApiError {
+        bad("body must be an object.")
+    }
+
+    fn bad_query(q: &BadQuery) -> ApiError {
+        match q.problem {
+            Problem::OutOfRange => bad(&format!("{} must be {}-{}.", q.name, q.min, q.max)),
+            _ => bad("Invalid pagination."),
+        }
+    }
 }
+
+type ApiError = Failure<Leadmetrics>;
+type Result<T> = kit::Result<T, Leadmetrics>;
+type Body = kit::Body<Leadmetrics>;
 
 fn error(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
-    ApiError {
-        status,
-        code,
-        message: message.into(),
-    }
+    Failure::new(status, code, message)
 }
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let body = json!({
-            "statusCode": self.status.as_u16(), "code": self.code,
-            "error": self.status.canonical_reason().unwrap_or("Error"),
-            "message": self.message, "request_id": request_id()
-        });
-        (self.status, axum::Json(body)).into_response()
-    }
-}
-
-type Result<T> = std::result::Result<T, ApiError>;
 
 fn data(value: Value) -> Response {
     axum::Json(json!({"data": value, "request_id": request_id()})).into_response()
@@ -316,53 +326,27 @@ fn conflict(message: &str) -> ApiError {
     error(StatusCode::CONFLICT, "CONFLICT", message)
 }
 
-fn list(items: Vec<Value>, q: &HashMap<String, String>) -> Result<Response> {
-    let num = |name: &str, default: usize| match q.get(name) {
-        None => Ok(default),
-        Some(v) => v.parse::<usize>().map_err(|_| bad("Invalid pagination.")),
-    };
-    let (limit, offset) = (num("limit", 50)?, num("offset", 0)?);
-    if !(1..=100).contains(&limit) {
-        return Err(bad("limit must be 1-100."));
-    }
-    let total = items.len();
-    let page: Vec<Value> = items.into_iter().skip(offset).take(limit).collect();
+/// Limit/offset pagination: 50 by default, at most 100.
+const PAGING: OffsetPaging = OffsetPaging::new(Param::limit(50, 100));
+
+fn list(items: Vec<Value>, q: &kit::Query) -> Result<Response> {
+    let page = PAGING.page(items, q)?;
     Ok(axum::Json(json!({
-        "data": page,
-        "pagination": {"limit": limit, "offset": offset, "total": total, "hasMore": total > offset + limit},
+        "data": page.items,
+        "pagination": {"limit": page.limit, "offset": page.offset, "total": page.total, "hasMore": page.has_more},
         "request_id": request_id()
     }))
     .into_response())
 }
 
-fn lock(db: &Db) -> Result<std::sync::MutexGuard<'_, World>> {
-    db.lock().map_err(|_| {
-        error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "INTERNAL",
-            "Internal error.",
-        )
-    })
-}
-
-fn body_object(body: Option<axum::Json<Value>>) -> Result<Map<String, Value>> {
-    match body {
-        Some(axum::Json(Value::Object(map))) => Ok(map),
-        None => Ok(Map::new()),
-        _ => Err(bad("body must be an object.")),
-    }
-}
-
 fn text_field(body: &Map<String, Value>, name: &str) -> Result<String> {
-    body.get(name)
-        .and_then(Value::as_str)
-        .filter(|s| !s.trim().is_empty())
+    kit::nonblank(body, name)
         .map(str::to_string)
         .ok_or_else(|| bad(&format!("body must have required property '{name}'")))
 }
 
 fn decision(body: &Map<String, Value>) -> Result<&'static str> {
-    match body.get("decision").and_then(Value::as_str) {
+    match kit::str_field(body, "decision") {
         Some("approve") => Ok("approved"),
         Some("reject") => Ok("rejected"),
         _ => Err(bad("decision must be approve or reject.")),
@@ -380,39 +364,34 @@ fn issue(world: &mut World, user: usize) -> Value {
     let n = access.trim_start_matches(ACCESS_PREFIX).to_string();
     let refresh = format!("{REFRESH_PREFIX}{n}");
     let secs = USERS[user].token_secs;
-    world.access.insert(
-        access.clone(),
-        (user, Instant::now() + Duration::from_secs(secs)),
-    );
+    world
+        .access
+        .issue(access.clone(), user, Duration::from_secs(secs));
     world.refresh.insert(refresh.clone(), user);
     json!({"accessToken": access, "refreshToken": refresh, "expiresIn": secs, "tokenType": "Bearer"})
 }
 
 /// The signed-in user of a request, or 401.
 fn user(db: &Db, headers: &HeaderMap) -> Result<&'static User> {
-    let token = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or_else(|| {
-            error(
-                StatusCode::UNAUTHORIZED,
-                "UNAUTHORIZED",
-                "Missing access token.",
-            )
-        })?;
+    let token = kit::bearer(headers).ok_or_else(|| {
+        error(
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHORIZED",
+            "Missing access token.",
+        )
+    })?;
     if token == STATIC_TOKEN {
         return Ok(&USERS[0]);
     }
-    let world = lock(db)?;
-    match world.access.get(token) {
-        Some((user, expires)) if Instant::now() < *expires => Ok(&USERS[*user]),
-        Some(_) => Err(error(
+    let world = db.lock()?;
+    match world.access.check(token) {
+        TokenCheck::Valid(user) => Ok(&USERS[*user]),
+        TokenCheck::Expired => Err(error(
             StatusCode::UNAUTHORIZED,
             "TOKEN_EXPIRED",
             "Access token expired.",
         )),
-        None => Err(error(
+        TokenCheck::Unknown => Err(error(
             StatusCode::UNAUTHORIZED,
             "UNAUTHORIZED",
             "Invalid access token.",
@@ -435,8 +414,8 @@ fn with_role(db: &Db, headers: &HeaderMap, role: Role) -> Result<&'static User> 
 
 // --- auth --------------------------------------------------------------------
 
-async fn login(State(db): State<Db>, body: Option<axum::Json<Value>>) -> Result<Response> {
-    let body = body_object(body)?;
+async fn login(State(db): State<Db>, body: Body) -> Result<Response> {
+    let body = body.object_or_empty()?;
     let email = text_field(&body, "email")?;
     let password = text_field(&body, "password")?;
     let Some(i) = USERS
@@ -449,14 +428,14 @@ async fn login(State(db): State<Db>, body: Option<axum::Json<Value>>) -> Result<
             "Wrong email or password.",
         ));
     };
-    let mut world = lock(&db)?;
+    let mut world = db.lock()?;
     Ok(data(issue(&mut world, i)))
 }
 
-async fn refresh(State(db): State<Db>, body: Option<axum::Json<Value>>) -> Result<Response> {
-    let body = body_object(body)?;
+async fn refresh(State(db): State<Db>, body: Body) -> Result<Response> {
+    let body = body.object_or_empty()?;
     let token = text_field(&body, "refreshToken")?;
-    let mut world = lock(&db)?;
+    let mut world = db.lock()?;
     // Rotation: a refresh token works once.
     let Some(user) = world.refresh.remove(&token) else {
         return Err(error(
@@ -484,15 +463,11 @@ async fn me(State(db): State<Db>, headers: HeaderMap) -> Result<Response> {
     ))
 }
 
-async fn logout(
-    State(db): State<Db>,
-    headers: HeaderMap,
-    body: Option<axum::Json<Value>>,
-) -> Result<Response> {
+async fn logout(State(db): State<Db>, headers: HeaderMap, body: Body) -> Result<Response> {
     let u = user(&db, &headers)?;
-    let body = body_object(body)?;
-    let mut world = lock(&db)?;
-    let revoked = match body.get("refreshToken").and_then(Value::as_str) {
+    let body = body.object_or_empty()?;
+    let mut world = db.lock()?;
+    let revoked = match kit::str_field(&body, "refreshToken") {
         Some(token) => {
             let owner = world.refresh.get(token).map(|i| USERS[*i].email);
             if owner != Some(u.email) {
@@ -513,54 +488,46 @@ async fn logout(
 async fn list_campaigns(
     State(db): State<Db>,
     headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
+    Query(q): Query<kit::Query>,
 ) -> Result<Response> {
     let u = with_role(&db, &headers, Role::Tenant)?;
-    let world = lock(&db)?;
-    let items = world
-        .campaigns
-        .iter()
-        .filter(|c| c.get("tenantId").and_then(Value::as_str) == Some(u.tenant))
-        .cloned()
-        .map(Value::Object)
-        .collect();
+    let world = db.lock()?;
+    let items = kit::objects(
+        world
+            .campaigns
+            .iter()
+            .filter(|c| kit::str_field(c, "tenantId") == Some(u.tenant)),
+    );
     list(items, &q)
 }
 
-async fn create_campaign(
-    State(db): State<Db>,
-    headers: HeaderMap,
-    body: Option<axum::Json<Value>>,
-) -> Result<Response> {
+async fn create_campaign(State(db): State<Db>, headers: HeaderMap, body: Body) -> Result<Response> {
     let u = with_role(&db, &headers, Role::Tenant)?;
-    let body = body_object(body)?;
+    let body = body.object_or_empty()?;
     let brief = text_field(&body, "brief")?;
-    let mut world = lock(&db)?;
+    let mut world = db.lock()?;
     let id = next_id(&mut world, "cmp_new_");
     let campaign = json!({"id": id, "tenantId": u.tenant, "status": "draft", "brief": brief, "createdAt": "2026-06-02T09:00:00.000Z"});
-    world
-        .campaigns
-        .push(campaign.as_object().cloned().unwrap_or_default());
+    world.campaigns.push(kit::obj(campaign.clone()));
     Ok(created(campaign))
 }
 
 fn approvals_where(world: &World, tenant: Option<&str>) -> Vec<Value> {
-    world
-        .approvals
-        .iter()
-        .filter(|a| tenant.is_none_or(|t| a.get("tenantId").and_then(Value::as_str) == Some(t)))
-        .cloned()
-        .map(Value::Object)
-        .collect()
+    kit::objects(
+        world
+            .approvals
+            .iter()
+            .filter(|a| tenant.is_none_or(|t| kit::str_field(a, "tenantId") == Some(t))),
+    )
 }
 
 async fn list_approvals(
     State(db): State<Db>,
     headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
+    Query(q): Query<kit::Query>,
 ) -> Result<Response> {
     let u = with_role(&db, &headers, Role::Tenant)?;
-    let items = approvals_where(&*lock(&db)?, Some(u.tenant));
+    let items = approvals_where(&*db.lock()?, Some(u.tenant));
     list(items, &q)
 }
 
@@ -574,12 +541,12 @@ fn resolve_one(
     by: &str,
 ) -> std::result::Result<Value, &'static str> {
     let Some(a) = world.approvals.iter_mut().find(|a| {
-        a.get("id").and_then(Value::as_str) == Some(id)
-            && tenant.is_none_or(|t| a.get("tenantId").and_then(Value::as_str) == Some(t))
+        kit::str_field(a, "id") == Some(id)
+            && tenant.is_none_or(|t| kit::str_field(a, "tenantId") == Some(t))
     }) else {
         return Err("not found");
     };
-    if a.get("status").and_then(Value::as_str) != Some("pending") {
+    if kit::str_field(a, "status") != Some("pending") {
         return Err("already resolved");
     }
     a.insert("status".into(), json!(status));
@@ -594,12 +561,12 @@ async fn resolve_approval(
     State(db): State<Db>,
     headers: HeaderMap,
     Path(id): Path<String>,
-    body: Option<axum::Json<Value>>,
+    body: Body,
 ) -> Result<Response> {
     let u = with_role(&db, &headers, Role::Tenant)?;
-    let body = body_object(body)?;
+    let body = body.object_or_empty()?;
     let status = decision(&body)?;
-    let mut world = lock(&db)?;
+    let mut world = db.lock()?;
     match resolve_one(
         &mut world,
         &id,
@@ -639,7 +606,7 @@ async fn stream_activity(
     Path(id): Path<String>,
 ) -> Result<Response> {
     let u = with_role(&db, &headers, Role::Tenant)?;
-    let world = lock(&db)?;
+    let world = db.lock()?;
     let Some(a) = world
         .activities
         .iter()
@@ -727,7 +694,7 @@ async fn stream_events(State(db): State<Db>, headers: HeaderMap) -> Result<Respo
 
 async fn dm_overview(State(db): State<Db>, headers: HeaderMap) -> Result<Response> {
     with_role(&db, &headers, Role::DmReviewer)?;
-    let world = lock(&db)?;
+    let world = db.lock()?;
     let tenants: Vec<Value> = TENANTS
         .iter()
         .map(|(id, name, _)| {
@@ -735,8 +702,8 @@ async fn dm_overview(State(db): State<Db>, headers: HeaderMap) -> Result<Respons
                 .approvals
                 .iter()
                 .filter(|a| {
-                    a.get("tenantId").and_then(Value::as_str) == Some(id)
-                        && a.get("status").and_then(Value::as_str) == Some("pending")
+                    kit::str_field(a, "tenantId") == Some(id)
+                        && kit::str_field(a, "status") == Some("pending")
                 })
                 .count();
             let running: Vec<&str> = world
@@ -754,20 +721,16 @@ async fn dm_overview(State(db): State<Db>, headers: HeaderMap) -> Result<Respons
 async fn dm_approvals(
     State(db): State<Db>,
     headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
+    Query(q): Query<kit::Query>,
 ) -> Result<Response> {
     with_role(&db, &headers, Role::DmReviewer)?;
-    let items = approvals_where(&*lock(&db)?, None);
+    let items = approvals_where(&*db.lock()?, None);
     list(items, &q)
 }
 
-async fn dm_bulk_resolve(
-    State(db): State<Db>,
-    headers: HeaderMap,
-    body: Option<axum::Json<Value>>,
-) -> Result<Response> {
+async fn dm_bulk_resolve(State(db): State<Db>, headers: HeaderMap, body: Body) -> Result<Response> {
     let u = with_role(&db, &headers, Role::DmReviewer)?;
-    let body = body_object(body)?;
+    let body = body.object_or_empty()?;
     let status = decision(&body)?;
     let ids: Vec<String> = body
         .get("approvalIds")
@@ -775,7 +738,7 @@ async fn dm_bulk_resolve(
         .filter(|a| !a.is_empty())
         .and_then(|a| a.iter().map(|v| v.as_str().map(str::to_string)).collect())
         .ok_or_else(|| bad("approvalIds must be a non-empty array of ids."))?;
-    let mut world = lock(&db)?;
+    let mut world = db.lock()?;
     let (mut resolved, mut skipped) = (Vec::new(), Vec::new());
     for id in ids {
         match resolve_one(&mut world, &id, None, status, body.get("comment"), u.name) {
@@ -794,7 +757,7 @@ async fn dm_pause(
     Path(id): Path<String>,
 ) -> Result<Response> {
     with_role(&db, &headers, Role::DmReviewer)?;
-    let mut world = lock(&db)?;
+    let mut world = db.lock()?;
     let a = world
         .activities
         .iter_mut()
@@ -814,7 +777,7 @@ async fn dm_pause(
 async fn tenants(
     State(db): State<Db>,
     headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
+    Query(q): Query<kit::Query>,
 ) -> Result<Response> {
     with_role(&db, &headers, Role::SuperAdmin)?;
     let items = TENANTS
@@ -835,7 +798,7 @@ async fn impersonate(
     let Some((tenant, name, _)) = TENANTS.iter().find(|(t, _, _)| *t == id) else {
         return Err(not_found("Tenant"));
     };
-    let mut world = lock(&db)?;
+    let mut world = db.lock()?;
     let token = next_id(&mut world, "lm_impersonation_");
     Ok(created(json!({
         "tenantId": tenant, "tenantName": name, "token": token, "expiresIn": 900
@@ -853,20 +816,18 @@ async fn update_config(
     State(db): State<Db>,
     headers: HeaderMap,
     Path(role): Path<String>,
-    body: Option<axum::Json<Value>>,
+    body: Body,
 ) -> Result<Response> {
     with_role(&db, &headers, Role::SuperAdmin)?;
-    let body = body_object(body)?;
+    let body = body.object_or_empty()?;
     if body.is_empty() || body.contains_key("role") || body.contains_key("version") {
         return Err(bad(
             "Give the config fields to change (not role or version).",
         ));
     }
-    let mut world = lock(&db)?;
+    let mut world = db.lock()?;
     let config = role_config(&mut world, &role)?;
-    for (k, v) in body {
-        config.insert(k, v);
-    }
+    config.extend(body);
     let version = config.get("version").and_then(Value::as_u64).unwrap_or(0) + 1;
     config.insert("version".into(), json!(version));
     Ok(data(Value::Object(config.clone())))
@@ -876,10 +837,10 @@ async fn push_config(
     State(db): State<Db>,
     headers: HeaderMap,
     Path(role): Path<String>,
-    body: Option<axum::Json<Value>>,
+    body: Body,
 ) -> Result<Response> {
     with_role(&db, &headers, Role::SuperAdmin)?;
-    let body = body_object(body)?;
+    let body = body.object_or_empty()?;
     let targets: Vec<String> = match body.get("tenantIds") {
         None => TENANTS.iter().map(|t| t.0.to_string()).collect(),
         Some(Value::Array(ids)) => ids
@@ -893,7 +854,7 @@ async fn push_config(
             .collect::<Result<_>>()?,
         Some(_) => return Err(bad("tenantIds must be an array.")),
     };
-    let mut world = lock(&db)?;
+    let mut world = db.lock()?;
     let version = role_config(&mut world, &role)?
         .get("version")
         .cloned()
@@ -913,20 +874,16 @@ async fn system_health(State(db): State<Db>, headers: HeaderMap) -> Result<Respo
 
 // --- mobile -----------------------------------------------------------------------
 
-async fn register_device(
-    State(db): State<Db>,
-    headers: HeaderMap,
-    body: Option<axum::Json<Value>>,
-) -> Result<Response> {
+async fn register_device(State(db): State<Db>, headers: HeaderMap, body: Body) -> Result<Response> {
     let u = with_role(&db, &headers, Role::Tenant)?;
-    let body = body_object(body)?;
+    let body = body.object_or_empty()?;
     text_field(&body, "token")?;
     let platform = match body.get("platform") {
         None => Value::Null,
         Some(p) if p == "ios" || p == "android" => p.clone(),
         Some(_) => return Err(bad("platform must be ios or android.")),
     };
-    let mut world = lock(&db)?;
+    let mut world = db.lock()?;
     let id = next_id(&mut world, "dev_");
     let device = json!({"id": id, "userEmail": u.email, "platform": platform, "registeredAt": "2026-06-02T09:00:00.000Z"});
     world.devices.push(device.clone());
@@ -950,7 +907,7 @@ fn notifications_of(u: &User) -> Vec<Value> {
 async fn notifications(
     State(db): State<Db>,
     headers: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
+    Query(q): Query<kit::Query>,
 ) -> Result<Response> {
     let u = with_role(&db, &headers, Role::Tenant)?;
     list(notifications_of(u), &q)
@@ -958,7 +915,7 @@ async fn notifications(
 
 async fn home(State(db): State<Db>, headers: HeaderMap) -> Result<Response> {
     let u = with_role(&db, &headers, Role::Tenant)?;
-    let world = lock(&db)?;
+    let world = db.lock()?;
     let pending = approvals_where(&world, Some(u.tenant))
         .into_iter()
         .filter(|a| a["status"] == "pending")
@@ -966,7 +923,7 @@ async fn home(State(db): State<Db>, headers: HeaderMap) -> Result<Response> {
     let campaigns: Vec<Value> = world
         .campaigns
         .iter()
-        .filter(|c| c.get("tenantId").and_then(Value::as_str) == Some(u.tenant))
+        .filter(|c| kit::str_field(c, "tenantId") == Some(u.tenant))
         .map(|c| json!({"id": c.get("id"), "status": c.get("status")}))
         .collect();
     let running: Vec<&str> = world
@@ -1013,17 +970,17 @@ async fn run_result(
     State(db): State<Db>,
     headers: HeaderMap,
     Path(run_id): Path<String>,
-    body: Option<axum::Json<Value>>,
+    body: Body,
 ) -> Result<Response> {
     let u = user(&db, &headers)?;
-    let body = body_object(body)?;
+    let body = body.object_or_empty()?;
     if !body
         .get("result")
         .is_some_and(|r| r.is_string() || r.is_object())
     {
         return Err(bad("body must have required property 'result'"));
     }
-    let mut world = lock(&db)?;
+    let mut world = db.lock()?;
     let run = running_run(&mut world, u, &run_id)?;
     run.status = "completed";
     let activity = run.activity;
@@ -1037,17 +994,17 @@ async fn run_stream(
     State(db): State<Db>,
     headers: HeaderMap,
     Path(run_id): Path<String>,
-    body: Option<axum::Json<Value>>,
+    body: Body,
 ) -> Result<Response> {
     let u = user(&db, &headers)?;
-    let body = body_object(body)?;
+    let body = body.object_or_empty()?;
     let output = body
         .get("output")
         .and_then(Value::as_str)
         .ok_or_else(|| bad("body must have required property 'output'"))?
         .to_string();
     let done = body.get("done").and_then(Value::as_bool).unwrap_or(false);
-    let mut world = lock(&db)?;
+    let mut world = db.lock()?;
     let activity = running_run(&mut world, u, &run_id)?.activity;
     let a = activity_mut(&mut world, activity)?;
     a.output.push(output.clone());
@@ -1063,7 +1020,7 @@ async fn run_context(
     Path(run_id): Path<String>,
 ) -> Result<Response> {
     let u = user(&db, &headers)?;
-    let mut world = lock(&db)?;
+    let mut world = db.lock()?;
     let run = run_of(&mut world, u, &run_id)?;
     let (tenant, activity, status) = (run.tenant, run.activity, run.status);
     let role = activity_mut(&mut world, activity)?.agent_role.clone();
@@ -1079,11 +1036,11 @@ async fn run_action(
     State(db): State<Db>,
     headers: HeaderMap,
     Path((run_id, action)): Path<(String, String)>,
-    body: Option<axum::Json<Value>>,
+    body: Body,
 ) -> Result<Response> {
     let u = user(&db, &headers)?;
-    let body = body_object(body)?;
-    let mut world = lock(&db)?;
+    let body = body.object_or_empty()?;
+    let mut world = db.lock()?;
     let run = running_run(&mut world, u, &run_id)?;
     let (tenant, activity) = (run.tenant, run.activity);
     let answer = match action.as_str() {
@@ -1183,7 +1140,7 @@ async fn fallback() -> ApiError {
 }
 
 pub fn router() -> Router {
-    let db: Db = Arc::new(Mutex::new(seed()));
+    let db = Db::new(seed());
     Router::new()
         .route("/auth/v1/login", post(login))
         .route("/auth/v1/refresh", post(refresh))

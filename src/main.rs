@@ -27,6 +27,12 @@ struct Cli {
 #[derive(Args)]
 struct GlobalArgs {
     /// Serve every vendor from the embedded simulation: no keys, no network.
+    #[cfg_attr(
+        not(feature = "sandbox"),
+        arg(
+            help = "Not in this build (built without the `sandbox` feature): rebuild with the default features to get the simulation"
+        )
+    )]
     #[arg(long, global = true)]
     sandbox: bool,
     /// Vendors to serve (default: those whose credentials are set).

@@ -432,17 +432,17 @@ mod tests {
     use serde_json::json;
     use url::Url;
 
+    /// The route of `t` at `base` for `args`, checked as a call's would be.
+    fn route_of(t: &ToolSpec, base: &str, args: Value) -> Route {
+        let checked = crate::guard::check_arguments(t, args.as_object().unwrap()).unwrap();
+        crate::route::build(t, &Url::parse(base).unwrap(), &checked).unwrap()
+    }
+
     fn answer(tool: &str, args: Value, status: u16, body: Value) -> Outcome {
         let c = crate::vendors::load_catalog().unwrap();
         let v = c.vendor("leadpanther").unwrap();
         let t = c.tool(tool).unwrap();
-        let base = Url::parse("https://app.leadpanther.ai/api/v1").unwrap();
-        let route = crate::route::build(
-            t,
-            &base,
-            &crate::guard::check_arguments(t, args.as_object().unwrap()).unwrap(),
-        )
-        .unwrap();
+        let route = route_of(t, "https://app.leadpanther.ai/api/v1", args);
         let incoming = Incoming {
             status: StatusCode::from_u16(status).unwrap(),
             headers: HeaderMap::new(),
@@ -593,13 +593,7 @@ path = "/find"
         let c = Catalog::from_sources([("acme", loose_manifest().as_str())]).unwrap();
         let v = c.vendor("acme").unwrap();
         let t = c.tool("acme_find_thing").unwrap();
-        let base = Url::parse("https://acme.example/api").unwrap();
-        let route = crate::route::build(
-            t,
-            &base,
-            &crate::guard::check_arguments(t, &Default::default()).unwrap(),
-        )
-        .unwrap();
+        let route = route_of(t, "https://acme.example/api", json!({}));
         let incoming = Incoming {
             status: StatusCode::from_u16(status).unwrap(),
             headers: HeaderMap::new(),
@@ -673,13 +667,7 @@ path = "/find"
         let c = crate::vendors::load_catalog().unwrap();
         let v = c.vendor("leadpanther").unwrap();
         let t = c.tool("leadpanther_get_me").unwrap();
-        let base = Url::parse("https://app.leadpanther.ai/api/v1").unwrap();
-        let route = crate::route::build(
-            t,
-            &base,
-            &crate::guard::check_arguments(t, &Default::default()).unwrap(),
-        )
-        .unwrap();
+        let route = route_of(t, "https://app.leadpanther.ai/api/v1", json!({}));
         let incoming = Incoming {
             status: StatusCode::BAD_GATEWAY,
             headers: HeaderMap::new(),
